@@ -17,7 +17,29 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from agritrace.airflow_local import connection_json
+from agritrace.config import WAREHOUSE_CONN_ID
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Airflow reads its configuration once, on import: point it at the test server before any test runs.
+
+    Its metadata lives in a database of its own (``airflow_test``) on the test server; the
+    warehouse connection ``agritrace_warehouse`` is set per test by the ``warehouse`` fixture.
+    """
+    from agritrace import db
+    from agritrace.airflow_local import airflow_env
+
+    home = Path(config.rootpath) / ".agritrace" / "test-airflow"
+    os.environ["AGRITRACE_HOME"] = str(home)
+    server = _server_url()
+    metadata = db.with_database(server, "airflow_test")
+    db.ensure_database(metadata)
+    env = airflow_env(metadata_url=metadata, warehouse=db.with_database(server, "postgres"))
+    os.environ.update(env)
 
 
 def _server_url() -> str:
@@ -93,6 +115,7 @@ def warehouse(pg_server_url: str, template_database: str, monkeypatch: pytest.Mo
         )
     url = db.with_database(pg_server_url, name)
     monkeypatch.setenv("AGRITRACE_DATABASE_URL", url)
+    monkeypatch.setenv(f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}", connection_json(url))
     yield url
     _drop(pg_server_url, name)
 

@@ -1,0 +1,117 @@
+"""
+### Ingest `{feed}` — {title_zh} ({title_en})
+
+{description}
+
+**Reads** every file in `landing/{feed}/` (CSV, XLSX or JSON Lines; Chinese or English headers;
+other platforms' exports through the source profiles in `profiles/`).
+**Writes** `{core_table}` (upsert by {key}), `quarantine.rows` (every failing row with its reasons),
+`dq.validation_runs` / `dq.expectation_results` (Great Expectations results), `ops.files` (one ledger
+row per distinct file). Processed files move to `archive/`, held files to `held/`, unreadable ones to
+`rejected/` with a `.reason.txt` beside them. Nothing is deleted.
+
+**Flow:** retry orphans waiting for a parent → list the landing folder → one mapped task per file
+(named after the file) → publish the `{core_table}` asset with the run's counts.
+
+#### Triage
+- *A mapped task failed with "held"*: more than the gate share (default 20%) of the file's rows
+  failed validation, so nothing of it loaded. The task log lists the top reasons; the data-quality
+  page (`/agritrace/ui/quality`) shows the rows. Ask the sender for a corrected file and drop it in
+  the landing folder, or release the file as it is with `agritrace quarantine release FILE_ID`.
+- *"rejected"*: the file could not be read (encoding, format, empty, duplicated headers). The reason
+  is in `landing/{feed}/rejected/<file>.reason.txt` and in `ops.files.message`.
+- *Any other error* (database down, disk full): fix the cause and **clear the failed task**. Retries
+  are safe: a file is identified by its content hash, its load is one transaction, and a file that an
+  earlier attempt already processed is skipped.
+- *Backfill*: `airflow dags backfill ingest_{feed} -s START -e END` is safe; files carry no dates, so
+  every run processes whatever is in the landing folder and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from agritrace.contracts import FEEDS
+from agritrace.dag_support import default_args, table_asset
+from airflow.sdk import Metadata, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+SCHEDULES = {
+    # Parents first, so a child usually finds its parent in the same night.
+    "producers": "0 1 * * *",
+    "certificates": "20 1 * * *",
+    "sampling_batches": "40 1 * * *",
+    "inspection_results": "0 2 * * *",
+}
+
+
+def build_ingest_dag(feed_name: str):
+    feed = FEEDS[feed_name]
+    asset = table_asset("core", feed_name)
+
+    @dag(
+        dag_id=f"ingest_{feed_name}",
+        schedule=CronDataIntervalTimetable(SCHEDULES[feed_name], timezone="Asia/Shanghai"),
+        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(),
+        dagrun_timeout=timedelta(hours=6),
+        tags=[f"feed:{feed_name}", "layer:ingest", "impact:tier1"],
+        doc_md=__doc__.format(
+            feed=feed_name, title_zh=feed.title_zh, title_en=feed.title_en, description=feed.description,
+            core_table=feed.core_table, key=", ".join(feed.key),
+        ),
+    )
+    def ingest():
+        @task
+        def retry_orphans() -> dict:
+            from agritrace.dag_support import retry_orphans as run
+
+            return run(feed_name)
+
+        @task
+        def find_files() -> list[str]:
+            from agritrace.dag_support import list_landing_files
+
+            return list_landing_files(feed_name)
+
+        @task(map_index_template="{{ file_name }}")
+        def ingest_file(path: str) -> list[dict]:
+            from pathlib import Path
+
+            from agritrace.dag_support import ingest_landing_file
+
+            context = get_current_context()
+            context["file_name"] = Path(path).name
+            return ingest_landing_file(feed_name, path, context["run_id"])
+
+        @task(outlets=[asset], trigger_rule="all_done")
+        def publish(outcomes: list, orphans: dict):
+            from agritrace.dag_support import summarise_feed
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            totals = summarise_feed(feed_name, list(outcomes))
+            totals["orphans_loaded"] = orphans["loaded"] if orphans else 0
+            if not totals["rows_loaded"] and not totals["orphans_loaded"]:
+                raise AirflowSkipException(f"nothing new in {feed.core_table}; no asset event")
+            yield Metadata(asset, totals)
+
+        @task
+        def every_file_loaded() -> str:
+            # A leaf that fails the run (upstream_failed) when any file was held or rejected.
+            return "every file of this run loaded or was already processed"
+
+        orphans = retry_orphans()
+        files = find_files()
+        orphans >> files
+        loaded = ingest_file.expand(path=files)
+        publish(loaded, orphans)
+        loaded >> every_file_loaded()
+
+    return ingest()
+
+
+for _feed_name in FEEDS:
+    globals()[f"ingest_{_feed_name}"] = build_ingest_dag(_feed_name)

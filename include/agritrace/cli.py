@@ -1,0 +1,279 @@
+"""The `agritrace` command: the same functions the DAGs run, for a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+app = typer.Typer(help="agritrace: traceable agricultural product quality.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The warehouse database.", no_args_is_help=True)
+marts_app = typer.Typer(help="Analyst marts.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows that did not load.", no_args_is_help=True)
+airflow_app = typer.Typer(help="Airflow on this machine.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(marts_app, name="marts")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(airflow_app, name="airflow")
+
+FEEDS_HELP = "producers, certificates, sampling_batches or inspection_results"
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start the embedded Postgres (unless AGRITRACE_DATABASE_URL is set), migrate, load reference data."""
+    from agritrace.bootstrap import bring_up
+
+    report = bring_up()
+    for line in report:
+        typer.echo(line)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the warehouse's connection URL (for psql, notebooks and BI tools)."""
+    from agritrace import db
+
+    typer.echo(db.warehouse_url())
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations from sql/migrations/."""
+    from agritrace import db
+    from agritrace.migrate import MigrationError, apply_migrations
+
+    try:
+        applied = apply_migrations(db.warehouse_url())
+    except MigrationError as exc:
+        _fail(str(exc))
+    typer.echo(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.path.name}" for m in applied))
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded Postgres."""
+    from agritrace import db
+
+    typer.echo("stopped" if db.stop_embedded() else "the embedded Postgres was not running")
+
+
+# --- data -------------------------------------------------------------------------------------
+
+@app.command()
+def generate(
+    out: Annotated[Optional[Path], typer.Option(help="Landing folder to write into")] = None,
+    seed: int = 2023,
+    defects: Annotated[float, typer.Option(help="Share of extra defective rows to inject (0 = none)")] = 0.0,
+    scale: Annotated[Optional[int], typer.Option(help="Stream this many inspection results (and as many certificates)")] = None,
+    batches: Annotated[Optional[int], typer.Option(help="With --scale: sampling batches (default scale/10)")] = None,
+) -> None:
+    """Write synthetic feed files: the calibrated demo set, or --scale rows for benchmarks."""
+    from agritrace.config import settings
+    from agritrace.synth import generate_demo, generate_scale
+
+    target = out or settings().landing_dir
+    if scale:
+        summary = generate_scale(target, inspection_results=scale, certificates=scale,
+                                 batches=batches or max(scale // 10, 1), seed=seed)
+    else:
+        summary = generate_demo(target, seed=seed, defect_rate=defects)
+    for feed, count in summary.rows.items():
+        typer.echo(f"{feed:20} {count:>9,} rows in {len(summary.files.get(feed, []))} file(s)")
+    if summary.defects:
+        typer.echo("injected defects: " + ", ".join(f"{k} {v}" for k, v in summary.defects.items()))
+
+
+@app.command()
+def ingest(
+    feed: Annotated[Optional[str], typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
+    file: Annotated[Optional[Path], typer.Option(help="One file (with --feed)")] = None,
+    no_gx: Annotated[bool, typer.Option("--no-gx", help="Evaluate the rules without Great Expectations")] = False,
+) -> None:
+    """Ingest the landing folder (or one file) outside Airflow, with the same code the DAGs run."""
+    from agritrace.contracts import LOAD_ORDER
+    from agritrace.pipeline import landing_files, process_file, replay
+
+    if file and not feed:
+        _fail("--file needs --feed to say which feed the file belongs to")
+    failed = False
+    for name in ([feed] if feed else LOAD_ORDER):
+        orphans = replay(name, orphans_only=True, requested_by="agritrace ingest")
+        if orphans.examined:
+            typer.echo(f"[{name}] orphans retried: {orphans.loaded} loaded, {orphans.still_quarantined} still waiting")
+        for path in ([file] if file else landing_files(name)):
+            for outcome in process_file(path, name, use_gx=not no_gx):
+                typer.echo(outcome.summary())
+                failed |= outcome.status in ("held", "rejected")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("explain-verdict")
+def explain_verdict(
+    product: Annotated[str, typer.Option(help="Product name or alias, e.g. 豇豆")],
+    analyte: Annotated[str, typer.Option(help="Analyte name, alias or CAS number, e.g. 灭蝇胺")],
+    value: Annotated[str, typer.Option(help="Measured value or a non-detect word (ND, 未检出)")],
+    unit: str = "mg/kg",
+    standard: Annotated[Optional[str], typer.Option(help="Standard to judge by (default GB 2763-2021)")] = None,
+    lod: Optional[float] = None,
+) -> None:
+    """Explain one verdict: standard, limit, unit, source and why it passed or failed."""
+    from agritrace import db
+    from agritrace.reference import ReferenceData, UnknownReference, explain
+
+    with db.connect() as conn:
+        reference = ReferenceData.from_database(conn)
+    try:
+        typer.echo(explain(reference, product, analyte, value, unit=unit, standard=standard, lod=lod))
+    except UnknownReference as exc:
+        _fail(str(exc))
+
+
+# --- quarantine -------------------------------------------------------------------------------
+
+@quarantine_app.command("list")
+def quarantine_list(feed: Optional[str] = None, limit: int = 20) -> None:
+    """Open quarantine rows, newest first, with their reasons."""
+    from agritrace import db
+
+    with db.connect() as conn:
+        rows = conn.execute(
+            """select q.quarantine_id, q.feed, f.file_name, q.row_number, q.is_orphan, q.reasons
+                 from quarantine.rows q join ops.files f using (file_id)
+                where q.status = 'open' and (%s::text is null or q.feed = %s)
+                order by q.quarantine_id desc limit %s""", (feed, feed, limit)).fetchall()
+    for qid, feed_name, file_name, row_number, orphan, reasons in rows:
+        why = "; ".join(f"{r['rule']}({r['column']}={r.get('value')!r})" for r in reasons)
+        typer.echo(f"#{qid} {feed_name} {file_name} row {row_number}{' [orphan]' if orphan else ''}: {why}")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    feed: Annotated[str, typer.Argument(help=FEEDS_HELP)],
+    ids: Annotated[Optional[list[int]], typer.Option("--id", help="Quarantine ids (default: every open row)")] = None,
+    file_id: Optional[int] = None,
+) -> None:
+    """Re-validate open quarantine rows after a fix; loads what passes now, leaves the rest."""
+    from agritrace.pipeline import replay
+
+    outcome = replay(feed, quarantine_ids=ids or None, file_id=file_id, requested_by="agritrace quarantine replay")
+    typer.echo(f"[{feed}] replayed {outcome.examined}: {outcome.loaded} loaded, "
+               f"{outcome.still_quarantined} still quarantined")
+
+
+@quarantine_app.command("release")
+def quarantine_release(file_id: int) -> None:
+    """Load a file the gate held, as it is (its failing rows stay quarantined)."""
+    from agritrace.pipeline import release_held_file
+
+    try:
+        outcomes = release_held_file(file_id)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    for outcome in outcomes:
+        typer.echo(outcome.summary())
+
+
+# --- marts, trace, report -----------------------------------------------------------------------
+
+@marts_app.command("refresh")
+def marts_refresh() -> None:
+    """Create missing marts and refresh all of them (readers are not blocked)."""
+    from agritrace import db
+    from agritrace.marts.refresh import create_marts, mart_counts, refresh_marts
+
+    with db.connect(autocommit=True) as conn:
+        create_marts(conn)
+        timings = refresh_marts(conn)
+        counts = mart_counts(conn)
+    for name, seconds in timings.items():
+        typer.echo(f"{name:32} {counts.get(name, 0):>8,} rows  {seconds:6.2f} s")
+
+
+@app.command()
+def report(year: int = date.today().year - 1,
+           out: Annotated[Optional[Path], typer.Option(help="HTML file to write")] = None) -> None:
+    """Write a self-contained HTML report of the year's pass rates, with charts."""
+    from agritrace import db
+    from agritrace.marts.report import write_report
+
+    path = out or Path(f"agritrace-report-{year}.html")
+    with db.connect() as conn:
+        written = write_report(conn, year, path)
+    typer.echo(f"wrote {written}")
+
+
+# --- airflow ----------------------------------------------------------------------------------
+
+@airflow_app.command("env")
+def airflow_env_cmd() -> None:
+    """Print the Airflow environment as shell exports (eval "$(agritrace airflow env)")."""
+    import shlex
+
+    from agritrace.airflow_local import airflow_env
+
+    for key, value in airflow_env().items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+@airflow_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def airflow_run(ctx: typer.Context) -> None:
+    """Run any airflow command with agritrace's configuration, e.g. `agritrace airflow run dags list`."""
+    from agritrace.airflow_local import run_airflow
+
+    raise typer.Exit(run_airflow(list(ctx.args), check=False).returncode)
+
+
+@airflow_app.command("up")
+def airflow_up() -> None:
+    """Start api-server, scheduler, dag-processor and triggerer on this machine."""
+    from agritrace.airflow_local import LOCAL_PORT, LOCAL_USER, start_stack, wait_until_ready
+
+    pids = start_stack()
+    typer.echo("started " + ", ".join(f"{k} (pid {v})" for k, v in pids.items()))
+    ready = wait_until_ready()
+    typer.echo(f"Airflow UI: http://localhost:{LOCAL_PORT}  (log in as {LOCAL_USER} / admin)"
+               + ("" if ready else "  — still starting; give it a minute"))
+    typer.echo(f"agritrace pages: http://localhost:{LOCAL_PORT}/agritrace/ui/quality · /agritrace/ui/trace · "
+               "/agritrace/ui/marts")
+    typer.echo("stop with: make airflow-stop")
+
+
+@airflow_app.command("stop")
+def airflow_stop() -> None:
+    """Stop what `agritrace airflow up` started."""
+    from agritrace.airflow_local import stop_stack
+
+    stopped = stop_stack()
+    typer.echo("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Start from an empty warehouse and landing folder")] = True,
+) -> None:
+    """Generate the demo set, run every DAG on it with `dag.test()`, and print what each produced."""
+    from agritrace.demo import run_demo
+
+    code = run_demo(fresh=fresh, echo=typer.echo)
+    raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

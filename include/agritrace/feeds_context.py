@@ -1,0 +1,132 @@
+"""Checks that need more than the file: parents in Postgres, and the reference data.
+
+These add boolean columns to the validation frame, so Great Expectations validates them like any
+other column and the quarantine shows them like any other reason.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from agritrace.contracts import Feed
+from agritrace.contracts.certificates import KG_PER_UNIT
+from agritrace.quality.checks import Check, flag_check, flag_column, unique_check
+
+PARENT_TABLES = {"producers": ("core", "producers"), "sampling_batches": ("core", "sampling_batches")}
+
+
+def existing_keys(conn: psycopg.Connection, feed: str, column: str, keys: list[str]) -> set[str]:
+    schema, table = PARENT_TABLES[feed]
+    if not keys:
+        return set()
+    query = sql.SQL("select {col} from {table} where {col} = any(%s)").format(
+        col=sql.Identifier(column), table=sql.Identifier(schema, table))
+    return {row[0] for row in conn.execute(query, (keys,))}
+
+
+def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection) -> list[Check]:
+    checks = []
+    for column, (parent_feed, parent_column) in feed.references.items():
+        values = frame[column]
+        found = existing_keys(conn, parent_feed, parent_column, values.dropna().unique().tolist())
+        flag = flag_column(column, "parent")
+        frame[flag] = values.isna() | values.isin(found)
+        checks.append(flag_check(
+            "parent", column, flag,
+            f"{column} not found in {parent_feed}; the row waits in quarantine and loads when it arrives",
+            orphan=True,
+        ))
+    return checks
+
+
+def add_product_checks(frame: pd.DataFrame, reference, product_column: str = "product_name") -> list[Check]:
+    """Resolve product names to the reference; an unknown product is never guessed."""
+    codes: dict[str, object] = {}
+    for name in frame[product_column].dropna().unique():
+        try:
+            codes[name] = reference.resolve_product(name)
+        except ValueError:
+            codes[name] = None
+    products = frame[product_column].map(lambda name: codes.get(name) if name is not None else None)
+    frame["product_code"] = products.map(lambda p: p.code if p is not None else None)
+    derived_category = products.map(lambda p: p.category if p is not None else None)
+    if "product_category" in frame.columns:
+        frame["product_category"] = frame["product_category"].where(frame["product_category"].notna(), derived_category)
+    flag = flag_column(product_column, "known")
+    frame[flag] = frame[product_column].isna() | frame["product_code"].notna()
+    return [flag_check(
+        "reference:product", product_column, flag,
+        f"{product_column} is not in the product reference; add an alias to ref.product_aliases and replay",
+    )]
+
+
+def add_weight(frame: pd.DataFrame) -> None:
+    factors = frame["unit"].map(KG_PER_UNIT)
+    frame["quantity_kg"] = frame["quantity"] * factors
+
+
+def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) -> list[Check]:
+    """Inspection results: the batch's product and date, the analyte, a readable value, one row per item."""
+    from agritrace.reference import parse_result_value
+
+    batches = frame["batch_no"].dropna().unique().tolist()
+    info = {}
+    if batches:
+        info = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                "select batch_no, product_name, sampling_date from core.sampling_batches where batch_no = any(%s)",
+                (batches,),
+            )
+        }
+    frame["batch_product"] = frame["batch_no"].map(lambda b: info.get(b, (None, None))[0])
+    frame["sampling_date"] = pd.to_datetime(frame["batch_no"].map(lambda b: info.get(b, (None, None))[1]))
+
+    analytes: dict[str, object] = {}
+    for name in frame["analyte"].dropna().unique():
+        try:
+            analytes[name] = reference.resolve_analyte(name)
+        except ValueError:
+            analytes[name] = None
+    frame["analyte_code"] = frame["analyte"].map(
+        lambda name: getattr(analytes.get(name), "code", None) if name is not None else None)
+    known = flag_column("analyte", "known")
+    frame[known] = frame["analyte"].isna() | frame["analyte_code"].notna()
+
+    def readable(value) -> bool:
+        if value is None:
+            return True
+        try:
+            parse_result_value(value)
+            return True
+        except ValueError:
+            return False
+
+    value_ok = flag_column("result_value", "readable")
+    frame[value_ok] = frame["result_value"].map(readable).astype(bool)
+    frame["test_kind"] = frame["unit"].map(lambda u: "rapid" if u == "%" else "lab")
+    return [
+        flag_check("reference:analyte", "analyte", known,
+                   "analyte is not in the analyte reference; add an alias to ref.analyte_aliases and replay"),
+        flag_check("type:result", "result_value", value_ok,
+                   "result_value is neither a number nor a non-detect word (ND, 未检出, <LOD, -)"),
+        unique_check(["batch_no", "analyte_code", "test_kind"], "batch_no+analyte"),
+    ]
+
+
+def add_reading_checks(frame: pd.DataFrame, problems) -> list[Check]:
+    """Problems found while reading (e.g. one derived batch with conflicting attributes), as checks."""
+    checks = []
+    by_rule: dict[tuple[str, str], set[int]] = {}
+    messages: dict[tuple[str, str], str] = {}
+    for problem in problems:
+        key = (problem.check, problem.column or "row")
+        by_rule.setdefault(key, set()).add(problem.row)
+        messages.setdefault(key, problem.message)
+    for (rule, column), rows in by_rule.items():
+        flag = flag_column(column, f"read_{rule}".replace(":", "_"))
+        frame[flag] = ~frame.index.isin(list(rows))
+        checks.append(flag_check(rule, column, flag, messages[(rule, column)]))
+    return checks

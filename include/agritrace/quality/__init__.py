@@ -1,0 +1,1 @@
+"""Validation: Great Expectations suites built from the feed contracts, and row-level quarantine."""

