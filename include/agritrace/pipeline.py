@@ -154,7 +154,10 @@ def _judge(frame: pd.DataFrame, reference) -> tuple[pd.DataFrame, dict[int, list
                 standard=row["standard"], supplied_verdict=row["verdict"],
             )
         except ValueError as exc:
-            problems[index] = [{"rule": "judgement", "column": "result_value", "value": row["result_value"],
+            # An unknown standard or product names its own column; anything else is about the value.
+            column = {"standard": "standard", "product": "batch_no", "analyte": "analyte"}.get(
+                getattr(exc, "kind", None), "result_value")
+            problems[index] = [{"rule": "judgement", "column": column, "value": row.get(column),
                                 "message": str(exc)}]
             continue
         rows[index] = {
@@ -196,7 +199,7 @@ def _record_dq(conn: psycopg.Connection, file_id: int, feed: str, validation: Va
         )
 
 
-def _update_batch_verdicts(conn: psycopg.Connection, file_ids: list[int], staging) -> None:
+def _update_batch_verdicts(conn: psycopg.Connection, staging, reference) -> None:
     from types import SimpleNamespace
 
     from agritrace.reference import judge_batch
@@ -213,7 +216,7 @@ def _update_batch_verdicts(conn: psycopg.Connection, file_ids: list[int], stagin
     with conn.cursor() as cur:
         cur.executemany(
             "update core.sampling_batches set batch_verdict = %s where batch_no = %s",
-            [(judge_batch(v), b) for b, v in by_batch.items()],
+            [(judge_batch(v, ref=reference), b) for b, v in by_batch.items()],
         )
 
 
@@ -280,12 +283,12 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         outcome.message = (f"{share:.0%} of rows failed (gate {gate_share:.0%}): nothing loaded. Fix the file and "
                            f"deliver it again, or release it with `agritrace quarantine release {file_id}`")
     else:
-        _upsert_from_staging(conn, feed, staging, columns, file_ids=[file_id])
+        _upsert_from_staging(conn, feed, staging, columns, file_ids=[file_id], reference=reference)
     conn.execute(sql.SQL("drop table {}").format(staging))
     return outcome
 
 
-def _upsert_from_staging(conn, feed: Feed, staging, columns: list[str], file_ids: list[int]) -> None:
+def _upsert_from_staging(conn, feed: Feed, staging, columns: list[str], file_ids: list[int], reference=None) -> None:
     key = CORE_KEYS[feed.name]
     updates = [c for c in columns if c not in key]
     conn.execute(sql.SQL(
@@ -305,7 +308,7 @@ def _upsert_from_staging(conn, feed: Feed, staging, columns: list[str], file_ids
             (file_ids,),
         )
     if feed.name == "inspection_results":
-        _update_batch_verdicts(conn, file_ids, staging)
+        _update_batch_verdicts(conn, staging, reference)
 
 
 def _move(path: Path, folder: str, file_id: int | None, reason: str | None = None) -> Path:
@@ -453,7 +456,8 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
             conn.execute(sql.SQL("create unlogged table {} (like {} including defaults)").format(
                 staging, sql.Identifier(*feed.core_table.split("."))))
             copy_frame(conn, staging, staged, columns)
-            _upsert_from_staging(conn, feed, staging, columns, file_ids=sorted(set(staged["file_id"].tolist())))
+            _upsert_from_staging(conn, feed, staging, columns, file_ids=sorted(set(staged["file_id"].tolist())),
+                                 reference=reference)
             conn.execute(sql.SQL("drop table {}").format(staging))
             conn.execute(
                 """update quarantine.rows set status = 'loaded', resolved_at = now(), resolved_by = %s

@@ -1,0 +1,36 @@
+"""How free-text names from feeds are compared with reference names.
+
+Feeds spell the same product or analyte many ways: full-width letters and digits, （）or 【】
+instead of (), stray spaces, upper or lower case. Matching folds all of these and nothing more:
+it never strips words or guesses, so 豇豆 and 豇豆(鲜) are different names until an alias says
+otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# NFKC already folds （）［］｛｝ to ASCII; these are the brackets it leaves alone.
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")",
+                           "[": "(", "]": ")", "｛": "(", "｝": ")", "{": "(", "}": ")"})
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\uFE58\uFE63\uFF0D]")
+_SPACES = re.compile(r"\s+")
+# A space next to a CJK character or a bracket carries no meaning ("豇豆 (鲜)" = "豇豆(鲜)").
+_CJK_GAP = re.compile(r"\s*([\u3000-\u9fff\uf900-\ufaff()])\s*")
+
+
+def normalise_name(text: str) -> str:
+    """The matching key of a product or analyte name."""
+    folded = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    folded = _DASHES.sub("-", folded)
+    folded = _SPACES.sub(" ", folded).strip()
+    folded = _CJK_GAP.sub(r"\1", folded)
+    return folded.casefold()
+
+
+def normalise_standard(text: str) -> str:
+    """The matching key of a standard's code: "GB 2763—2021" and "gb2763-2021" are the same."""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = _DASHES.sub("-", folded)
+    return _SPACES.sub("", folded).upper()
