@@ -1,0 +1,18 @@
+"""Why a whole file is refused, said so that the person who sent it knows what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FileRejected(Exception):
+    """The file cannot be read at all; no row of it is loaded or quarantined."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"file {self.path} rejected: {reason}")
+
+
+class ProfileConflict(FileRejected):
+    """More than one source profile claims the file; reading it either way would be a guess."""

@@ -1,0 +1,378 @@
+"""Reading one landed file into canonical, still textual, frames: one per feed it carries."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from agritrace.contracts import LOAD_ORDER, Feed
+from agritrace.contracts import feed as feed_named
+from agritrace.ingest.errors import FileRejected
+from agritrace.ingest.headers import positions_by_column
+from agritrace.ingest.profiles import FeedMapping, SourceProfile, choose_profile
+from agritrace.ingest.records import ParsedFile, RowProblem
+from agritrace.ingest.sources import ReadOptions, Source, SourceChunk, open_source
+from agritrace.ingest.text import match_key
+
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+def read_feed_file(path: Path, feed: Feed | str, profiles: Sequence[SourceProfile] = ()) -> list[ParsedFile]:
+    """The whole file, one ParsedFile per feed it carries (one for ``feed`` unless a profile says more).
+
+    Raises FileRejected when the file cannot be read at all; row-level trouble is reported in
+    ``missing_required`` and ``problems`` for the quality layer to quarantine.
+    """
+    by_feed: dict[str, list[ParsedFile]] = {}
+    for parsed in iter_feed_file(path, feed, profiles):
+        by_feed.setdefault(parsed.feed, []).append(parsed)
+    return [_concat(chunks) for chunks in by_feed.values()]
+
+
+def iter_feed_file(
+    path: Path,
+    feed: Feed | str,
+    profiles: Sequence[SourceProfile] = (),
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[ParsedFile]:
+    """The file in chunks of at most ``chunk_rows`` source rows, row numbers continuing.
+
+    Each chunk yields one ParsedFile per carried feed (parents first). The file is decoded and
+    its header read before the first chunk, so an unreadable file is rejected before any row is
+    handed over.
+    """
+    path = Path(path)
+    contract = feed if isinstance(feed, Feed) else feed_named(feed)
+    source, profile = _open(path, contract, profiles)
+    feeds = _carried_feeds(contract, profile)
+    collapsers = {
+        name: _Collapser(feed_named(name))
+        for name, mapping in feeds.items()
+        if mapping is not None and mapping.deduplicate
+    }
+    plans: dict[tuple[str, ...], dict[str, _Plan]] = {}
+    emitted = False
+    for number, chunk in enumerate(source.chunks(chunk_rows)):
+        key = tuple(chunk.headers)
+        if key not in plans:
+            plans[key] = _plan(path, source, chunk.headers, feeds)
+        for name, plan in plans[key].items():
+            parsed = _parsed(path, source, profile, feed_named(name), feeds[name], plan, chunk, number)
+            if name in collapsers:
+                collapsers[name].collapse(parsed)
+            emitted = True
+            yield parsed
+    if not emitted:
+        empty = SourceChunk(
+            source.headers,
+            pd.DataFrame(
+                index=pd.Index([], name="row", dtype="int64"), columns=range(len(source.headers)), dtype=object
+            ),
+        )
+        for name, plan in _plan(path, source, source.headers, feeds).items():
+            yield _parsed(path, source, profile, feed_named(name), feeds[name], plan, empty, 0)
+
+
+def _open(path: Path, contract: Feed, profiles: Sequence[SourceProfile]) -> tuple[Source, SourceProfile | None]:
+    if not path.is_file():
+        raise FileRejected(path, "the file does not exist or is not a regular file")
+    sources: dict[ReadOptions, Source] = {}
+
+    def source_for(options: ReadOptions) -> Source:
+        if options not in sources:
+            sources[options] = open_source(path, options)
+        return sources[options]
+
+    matching = []
+    for profile in profiles:
+        if contract.name not in profile.feeds:
+            continue
+        try:
+            headers = source_for(profile.read_options).headers
+        except FileRejected:
+            continue  # e.g. the profile's sheet is not in this workbook: not this profile's file
+        if profile.matches(path.name, headers):
+            matching.append(profile)
+    profile = choose_profile(path, matching)
+    return source_for(profile.read_options if profile else ReadOptions()), profile
+
+
+def _carried_feeds(contract: Feed, profile: SourceProfile | None) -> dict[str, FeedMapping | None]:
+    if profile is None:
+        return {contract.name: None}
+    return {name: profile.feeds[name] for name in LOAD_ORDER if name in profile.feeds}
+
+
+@dataclass
+class _Plan:
+    """Where one feed's columns come from in a given header row."""
+
+    positions: dict[str, list[int]]
+    templates: dict[str, list[tuple[str, int | str | None]]]
+    header_map: dict[str, str]
+    missing_required: list[str]
+    extra_columns: list[str] = field(default_factory=list)
+
+
+def _plan(path: Path, source: Source, headers: list[str], feeds: dict[str, FeedMapping | None]) -> dict[str, _Plan]:
+    keys = [match_key(h) for h in headers]
+    plans = {
+        name: _feed_plan(path, source, feed_named(name), mapping, headers, keys) for name, mapping in feeds.items()
+    }
+    used: set[int] = set()
+    for plan in plans.values():
+        used.update(p for positions in plan.positions.values() for p in positions)
+        used.update(ref for parts in plan.templates.values() for _, ref in parts if isinstance(ref, int))
+    unknown = [h for i, h in enumerate(headers) if i not in used]
+    for plan in plans.values():
+        plan.extra_columns = unknown
+    return plans
+
+
+def _feed_plan(
+    path: Path, source: Source, contract: Feed, mapping: FeedMapping | None, headers: list[str], keys: list[str]
+) -> _Plan:
+    positions: dict[str, list[int]] = {}
+    templates: dict[str, list[tuple[str, int | str | None]]] = {}
+    constants = mapping.constants if mapping else {}
+    if mapping:
+        for column in mapping.columns:
+            wanted = {match_key(h) for h in mapping.source_headers(column)}
+            found = [i for i, k in enumerate(keys) if k in wanted]
+            if found:
+                positions[column] = found
+        for column, template in mapping.key.items():
+            templates[column] = [
+                (literal, _template_ref(name, keys, contract))
+                for literal, name, _, _ in string.Formatter().parse(template)
+            ]
+    if mapping is None or mapping.contract_headers:
+        taken = {p for found in positions.values() for p in found}
+        taken |= {ref for parts in templates.values() for _, ref in parts if isinstance(ref, int)}
+        for column, found in positions_by_column(contract, headers, skip=taken).items():
+            if column not in positions and column not in constants and column not in templates:
+                positions[column] = found
+    if source.format != "jsonl":
+        _reject_duplicates(path, contract, headers, positions)
+    derivable = {
+        c for c, parts in templates.items() if all(ref is not None for literal, ref in parts if literal is not None)
+    }
+    present = set(positions) | set(constants) | derivable
+    return _Plan(
+        positions=positions,
+        templates=templates,
+        header_map={headers[p]: column for column, found in positions.items() for p in found},
+        missing_required=[c for c in contract.required if c not in present],
+    )
+
+
+def _template_ref(name: str | None, keys: list[str], contract: Feed) -> int | str | None:
+    """A template field: a source header (its position) first, else a canonical column name."""
+    if name is None:
+        return None
+    key = match_key(name)
+    if key in keys:
+        return keys.index(key)
+    return name if name in contract.columns else None
+
+
+def _reject_duplicates(path: Path, contract: Feed, headers: list[str], positions: dict[str, list[int]]) -> None:
+    duplicated = {column: found for column, found in positions.items() if len(found) > 1}
+    if duplicated:
+        said = "; ".join(
+            f"{', '.join(repr(headers[p]) for p in found)} all mean {contract.name}.{column}"
+            for column, found in duplicated.items()
+        )
+        raise FileRejected(path, f"duplicated headers: {said}; keep one column for each and deliver the file again")
+
+
+def _parsed(
+    path: Path,
+    source: Source,
+    profile: SourceProfile | None,
+    contract: Feed,
+    mapping: FeedMapping | None,
+    plan: _Plan,
+    chunk: SourceChunk,
+    number: int,
+) -> ParsedFile:
+    frame = chunk.frame
+    problems = list(chunk.problems)
+    nothing = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    columns: dict[str, pd.Series] = {}
+    for column in contract.columns:
+        found = plan.positions.get(column)
+        if found:
+            columns[column] = _coalesce(contract, column, chunk, found, problems)
+        elif mapping and column in mapping.constants:
+            columns[column] = pd.Series([mapping.constants[column]] * len(frame), index=frame.index, dtype=object)
+        else:
+            columns[column] = nothing
+    for column, parts in plan.templates.items():
+        columns[column] = _derive(parts, frame, columns, nothing)
+    raw = pd.DataFrame(columns, index=frame.index)[contract.columns]
+    mapped = {p for found in plan.positions.values() for p in found}
+    extra_positions = [p for p in range(len(chunk.headers)) if p not in mapped]
+    raw_extra = frame[extra_positions].copy()
+    raw_extra.columns = _unique_names([chunk.headers[p] for p in extra_positions])
+    return ParsedFile(
+        path=path,
+        feed=contract.name,
+        format=source.format,
+        encoding=source.encoding,
+        profile=profile.name if profile else None,
+        raw=raw,
+        extra_columns=list(plan.extra_columns),
+        missing_required=list(plan.missing_required),
+        header_map=dict(plan.header_map),
+        raw_extra=raw_extra,
+        problems=problems,
+        chunk=number,
+    )
+
+
+def _coalesce(
+    contract: Feed, column: str, chunk: SourceChunk, found: list[int], problems: list[RowProblem]
+) -> pd.Series:
+    """One column from the key(s) naming it; only JSON Lines rows may carry several spellings."""
+    series = chunk.frame[found[0]]
+    for position in found[1:]:
+        other = chunk.frame[position]
+        clash = series.notna() & other.notna() & series.ne(other)
+        for row in series.index[clash]:
+            problems.append(
+                RowProblem(
+                    row=int(row),
+                    column=column,
+                    check="duplicate_column",
+                    value=str(other[row]),
+                    message=f"line {row} gives {contract.name}.{column} twice with different values "
+                    f"({chunk.headers[found[0]]!r}: {series[row]!r}, {chunk.headers[position]!r}: {other[row]!r}); "
+                    "send one key per column",
+                )
+            )
+        series = series.where(series.notna(), other)
+    return series.astype(object)
+
+
+def _derive(
+    parts: list[tuple[str, int | str | None]], frame: pd.DataFrame, columns: dict[str, pd.Series], nothing: pd.Series
+) -> pd.Series:
+    """A key template's value per row; None where any part it names is empty."""
+    text = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    complete = pd.Series(True, index=frame.index)
+    for literal, ref in parts:
+        text = text + literal
+        if ref is None:
+            continue
+        values = frame[ref] if isinstance(ref, int) else columns.get(ref, nothing)
+        complete &= values.notna()
+        text = text + values.fillna("").astype(str)
+    return text.where(complete, None).astype(object)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+class _Collapser:
+    """Folds repeated rows of one key into one (a batch written on each of its result rows).
+
+    Identical rows collapse to the first; rows sharing a key with different attributes all stay
+    and are reported. Remembers keys across chunks (memory grows with distinct keys, not rows).
+    """
+
+    def __init__(self, contract: Feed) -> None:
+        self.contract = contract
+        self.key = list(contract.key)
+        self.seen: dict[tuple, tuple[int, tuple]] = {}
+        self.flagged: set[int] = set()
+
+    def collapse(self, parsed: ParsedFile) -> None:
+        raw = parsed.raw
+        keyed = raw[raw[self.key].notna().all(axis=1)]
+        if keyed.empty:
+            return
+        group = keyed.groupby(list(keyed.columns), dropna=False, sort=False).ngroup()
+        firsts = ~group.duplicated()
+        first_of = dict(zip(group[firsts].to_numpy(), keyed.index[firsts]))
+        drop: set[int] = set()
+        collapsed: dict[int, list[int]] = {}
+        for row, g in zip(keyed.index[~firsts], group[~firsts].to_numpy()):
+            collapsed.setdefault(int(first_of[g]), []).append(int(row))
+            drop.add(int(row))
+        key_at = [raw.columns.get_loc(k) for k in self.key]
+        for row, values in zip(keyed.index[firsts], keyed[firsts].itertuples(index=False, name=None)):
+            row = int(row)
+            key = tuple(values[i] for i in key_at)
+            earlier = self.seen.setdefault(key, (row, values))
+            if earlier[0] == row:
+                continue
+            if earlier[1] == values:
+                drop.add(row)
+                collapsed.setdefault(earlier[0], []).extend([row, *collapsed.pop(row, [])])
+            else:
+                self._report(parsed, key, earlier, row, values)
+        parsed.raw = raw.drop(index=sorted(drop))
+        parsed.raw_extra = parsed.raw_extra.drop(index=sorted(drop))
+        parsed.collapsed_rows = {kept: tuple(rows) for kept, rows in collapsed.items()}
+
+    def _report(self, parsed: ParsedFile, key: tuple, earlier: tuple[int, tuple], row: int, values: tuple) -> None:
+        columns = parsed.raw.columns
+        differ = [(c, a, b) for c, a, b in zip(columns, earlier[1], values) if a != b]
+        said = "; ".join(f"{c}: {a!r} on row {earlier[0]}, {b!r} on row {row}" for c, a, b in differ)
+        key_text = ", ".join(f"{k}={v}" for k, v in zip(self.key, key))
+        for target in (earlier[0], row):
+            if target in self.flagged or target not in parsed.raw.index:
+                continue
+            self.flagged.add(target)
+            column, first_value, later_value = differ[0]
+            parsed.problems.append(
+                RowProblem(
+                    row=target,
+                    column=column,
+                    check="conflicting_duplicate",
+                    value=first_value if target == earlier[0] else later_value,
+                    message=f"{self.contract.name} {key_text} is written differently on rows {earlier[0]} "
+                    f"and {row} ({said}); every row of one {self.contract.name} key must agree — correct "
+                    "the source rows",
+                )
+            )
+
+
+def _concat(chunks: list[ParsedFile]) -> ParsedFile:
+    if len(chunks) == 1:
+        return chunks[0]
+    first = chunks[0]
+    extra_columns = list(dict.fromkeys(c for chunk in chunks for c in chunk.extra_columns))
+    missing = [c for c in first.missing_required if all(c in chunk.missing_required for chunk in chunks)]
+    raw_extra = pd.concat([chunk.raw_extra for chunk in chunks])
+    raw_extra = raw_extra.astype(object).where(raw_extra.notna(), None)
+    collapsed: dict[int, tuple[int, ...]] = {}
+    for chunk in chunks:
+        for kept, rows in chunk.collapsed_rows.items():
+            collapsed[kept] = collapsed.get(kept, ()) + rows
+    return ParsedFile(
+        path=first.path,
+        feed=first.feed,
+        format=first.format,
+        encoding=first.encoding,
+        profile=first.profile,
+        raw=pd.concat([chunk.raw for chunk in chunks]),
+        extra_columns=extra_columns,
+        missing_required=missing,
+        header_map={k: v for chunk in chunks for k, v in chunk.header_map.items()},
+        raw_extra=raw_extra,
+        problems=[p for chunk in chunks for p in chunk.problems],
+        collapsed_rows=collapsed,
+        chunk=0,
+    )

@@ -1,0 +1,393 @@
+"""Reading CSV, XLSX and JSON Lines files as chunks of source text, in bounded memory.
+
+A reader knows nothing of feeds: it hands over the header row and chunks of cell text indexed by
+source row number. Mapping to canonical columns happens in ``files.py``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from agritrace.ingest.errors import FileRejected
+from agritrace.ingest.records import FileFormat, RowProblem
+from agritrace.ingest.text import cell_text, clean_array
+
+# Tried in this order, each strictly: GB18030 is a superset of GBK, so it covers both.
+ENCODINGS = ("utf-8-sig", "gb18030")
+DELIMITERS = (",", "\t", ";", "|")
+_BLOCK = 1 << 20
+_JSONL_HEADER_SAMPLE = 1000
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to open a file; a source profile may set any of these."""
+
+    sheet: str | None = None
+    header_row: int = 1
+    encoding: str | None = None
+
+
+@dataclass
+class SourceChunk:
+    """Cell text of up to ``chunk_rows`` source rows; ``frame`` columns are positions in ``headers``."""
+
+    headers: list[str]
+    frame: pd.DataFrame
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class Source(Protocol):
+    format: FileFormat
+    encoding: str | None
+    headers: list[str]
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]: ...
+
+
+def detect_format(path: Path) -> FileFormat:
+    """The file's format, from its first bytes first and its extension second."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = path.suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
+        raise FileRejected(
+            path,
+            "it is an old binary Excel (.xls) workbook; open it in Excel or WPS and save it "
+            "as .xlsx or CSV, then deliver it again",
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        raise FileRejected(path, "it has an .xlsx name but is not an Excel workbook; export it again")
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") else "csv"
+
+
+def detect_encoding(path: Path, encoding: str | None = None) -> str:
+    """The first encoding the whole file decodes in strictly (streamed, so memory stays bounded).
+
+    Reported as ``utf-8-sig`` when the file starts with a BOM, ``utf-8`` without one, ``gb18030``
+    for GBK and GB18030 files, or the profile's ``encoding`` when it names one.
+    """
+    candidates = (encoding,) if encoding else ENCODINGS
+    for candidate in candidates:
+        try:
+            codecs.lookup(candidate)
+        except LookupError:
+            raise FileRejected(path, f"the source profile names an unknown encoding {candidate!r}") from None
+        if _decodes(path, candidate):
+            if candidate == "utf-8-sig":
+                with path.open("rb") as handle:
+                    return "utf-8-sig" if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+            return candidate
+    tried = ", ".join("UTF-8 (with or without BOM)" if c == "utf-8-sig" else c.upper() for c in candidates)
+    raise FileRejected(
+        path,
+        f"{path.name} does not decode as any accepted encoding (tried {tried}); save it as "
+        "UTF-8 or GBK text and deliver it again",
+    )
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def open_source(path: Path, options: ReadOptions = ReadOptions()) -> Source:
+    fmt = detect_format(path)
+    if path.stat().st_size == 0:
+        raise FileRejected(path, "the file is empty; deliver it again with a header row and data")
+    if fmt == "xlsx":
+        return XlsxSource(path, options)
+    if fmt == "jsonl":
+        return JsonlSource(path, options)
+    return CsvSource(path, options)
+
+
+def _frame(rows: list[list[str | None]], numbers: list[int]) -> pd.DataFrame:
+    """Cleaned cell text; ragged rows are padded with None; rows with no value at all are dropped."""
+    frame = pd.DataFrame(rows, index=pd.Index(numbers, name="row", dtype="int64"), dtype=object)
+    frame = pd.DataFrame(clean_array(frame.to_numpy(dtype=object)), index=frame.index, columns=frame.columns)
+    return frame[frame.notna().any(axis=1)] if len(frame.columns) else frame
+
+
+def _unnamed(headers: list[str | None], width: int) -> list[str]:
+    """Header names, with ``column_N`` (1-based position) for blank or missing header cells."""
+    names = [(h or "").strip() for h in headers] + [""] * max(0, width - len(headers))
+    return [name or f"column_{i + 1}" for i, name in enumerate(names)]
+
+
+class CsvSource:
+    format: FileFormat = "csv"
+
+    def __init__(self, path: Path, options: ReadOptions) -> None:
+        self.path = path
+        self.options = options
+        self.encoding = detect_encoding(path, options.encoding)
+        with self._open() as handle:
+            head = handle.read(1 << 16)
+        if not head.strip():
+            raise FileRejected(path, "the file is empty; deliver it again with a header row and data")
+        self.delimiter = _sniff_delimiter(head, options.header_row)
+        with self._open() as handle:
+            reader = self._reader(handle)
+            self.header_row, header = self._header(reader)
+        self.headers = _unnamed(header, len(header))
+
+    def _open(self) -> io.TextIOWrapper:
+        # utf-8-sig also reads plain UTF-8 and drops a BOM, so one codec serves both.
+        encoding = "utf-8-sig" if self.encoding == "utf-8" else self.encoding
+        return open(self.path, encoding=encoding, errors="strict", newline="")
+
+    def _reader(self, handle: io.TextIOWrapper) -> Iterator[list[str]]:
+        return csv.reader(handle, delimiter=self.delimiter)
+
+    def _header(self, reader: Iterator[list[str]]) -> tuple[int, list[str]]:
+        """The header is the first non-blank record at or after ``header_row``."""
+        for number, record in enumerate(reader, start=1):
+            if number >= self.options.header_row and any(cell.strip() for cell in record):
+                return number, record
+        raise FileRejected(
+            self.path,
+            f"no header row found (looked from row {self.options.header_row}); the first row must name the columns",
+        )
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        width = len(self.headers)
+        with self._open() as handle:
+            rows: list[list[str | None]] = []
+            numbers: list[int] = []
+            try:
+                for number, record in enumerate(self._reader(handle), start=1):
+                    if number <= self.header_row or not record:
+                        continue
+                    rows.append(record)  # type: ignore[arg-type]
+                    numbers.append(number)
+                    if len(rows) >= chunk_rows:
+                        yield self._chunk(rows, numbers, width)
+                        rows, numbers = [], []
+            except csv.Error as exc:
+                raise FileRejected(
+                    self.path,
+                    f"malformed CSV after row {numbers[-1] if numbers else self.header_row}: "
+                    f"{exc}; check the quoting around that row and deliver the file again",
+                ) from exc
+            if rows:
+                yield self._chunk(rows, numbers, width)
+
+    def _chunk(self, rows: list[list[str | None]], numbers: list[int], width: int) -> SourceChunk:
+        frame = _frame(rows, numbers)
+        headers = _unnamed(self.headers, max(width, len(frame.columns)))
+        frame = frame.reindex(columns=range(len(headers)))
+        problems = []
+        if len(headers) > width:
+            overflow = frame.iloc[:, width:]
+            for number, values in overflow[overflow.notna().any(axis=1)].iterrows():
+                extra = [v for v in values if v is not None]
+                problems.append(
+                    RowProblem(
+                        row=int(number),
+                        column=None,
+                        check="too_many_fields",
+                        value=" | ".join(extra),
+                        message=f"row {number} has more values than the header has columns "
+                        f"({width}); a value probably contains an unquoted '{self.delimiter}' — quote "
+                        "it or fix the row",
+                    )
+                )
+        return SourceChunk(headers, frame, problems)
+
+
+def _sniff_delimiter(head: str, header_row: int) -> str:
+    """The candidate delimiter seen most often in the header line (outside quotes)."""
+    lines = [line for line in head.splitlines() if line.strip()]
+    line = lines[min(header_row, len(lines)) - 1] if lines else ""
+    unquoted = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+class XlsxSource:
+    format: FileFormat = "xlsx"
+    encoding = None
+
+    def __init__(self, path: Path, options: ReadOptions) -> None:
+        self.path = path
+        self.options = options
+        header_row, header = None, None
+        rows = self._rows()
+        try:
+            for number, row in rows:
+                if number >= options.header_row and any(v is not None for v in row):
+                    header_row, header = number, row
+                    break
+        finally:
+            rows.close()  # releases the workbooks now rather than at garbage collection
+        if header is None:
+            raise FileRejected(path, f"the sheet {self.sheet!r} has no header row; the first row must name the columns")
+        while header and header[-1] is None:
+            header = header[:-1]
+        self.header_row = header_row
+        self.headers = _unnamed(header, len(header))
+
+    def _workbooks(self):
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            cached = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            formulas = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise FileRejected(
+                self.path, f"the workbook cannot be opened ({exc}); save it again from Excel or WPS as .xlsx"
+            ) from exc
+        return cached, formulas
+
+    def _rows(self) -> Iterator[tuple[int, list[str | None]]]:
+        """Sheet rows as text: a formula cell shows its cached value, or its formula when none."""
+        cached, formulas = self._workbooks()
+        try:
+            names = cached.sheetnames
+            name = self.options.sheet or names[0]
+            if name not in names:
+                raise FileRejected(
+                    self.path,
+                    f"the workbook has no sheet {name!r} (sheets: "
+                    f"{', '.join(names)}); fix the profile's sheet or the workbook",
+                )
+            self.sheet = name
+            pairs = zip(cached[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True))
+            for number, (values, raw) in enumerate(pairs, start=1):
+                yield (
+                    number,
+                    [
+                        cell_text(v if v is not None else (f if isinstance(f, str) and f.startswith("=") else None))
+                        for v, f in zip(values, raw)
+                    ],
+                )
+        finally:
+            cached.close()
+            formulas.close()
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        rows: list[list[str | None]] = []
+        numbers: list[int] = []
+        for number, row in self._rows():
+            if number <= self.header_row:
+                continue
+            rows.append(row)
+            numbers.append(number)
+            if len(rows) >= chunk_rows:
+                yield self._chunk(rows, numbers)
+                rows, numbers = [], []
+        if rows:
+            yield self._chunk(rows, numbers)
+
+    def _chunk(self, rows: list[list[str | None]], numbers: list[int]) -> SourceChunk:
+        frame = _frame(rows, numbers)
+        headers = _unnamed(self.headers, max(len(self.headers), len(frame.columns)))
+        frame = frame.reindex(columns=range(len(headers)))
+        # Formatting alone can stretch a sheet's width; unnamed columns with no value are noise.
+        keep = [i for i in range(len(headers)) if i < len(self.headers) or frame[i].notna().any()]
+        frame = frame[keep]
+        frame.columns = range(len(keep))
+        return SourceChunk([headers[i] for i in keep], frame)
+
+
+class JsonlSource:
+    """One JSON object per line; its keys are the headers, and may differ from line to line."""
+
+    format: FileFormat = "jsonl"
+
+    def __init__(self, path: Path, options: ReadOptions) -> None:
+        self.path = path
+        self.encoding = detect_encoding(path, options.encoding)
+        keys: dict[str, None] = {}
+        seen = 0
+        for _, record in self._records():
+            if isinstance(record, dict):
+                keys.update(dict.fromkeys(record))
+                seen += 1
+                if seen >= _JSONL_HEADER_SAMPLE:
+                    break
+        if not seen:
+            raise FileRejected(
+                path,
+                "the file holds no JSON object lines; each line must be one object whose keys are the column names",
+            )
+        self.headers = list(keys)
+
+    def _records(self) -> Iterator[tuple[int, object]]:
+        encoding = "utf-8-sig" if self.encoding == "utf-8" else self.encoding
+        with open(self.path, encoding=encoding, errors="strict") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, _Unreadable(line.strip(), str(exc))
+
+    def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
+        records: list[tuple[int, object]] = []
+        for item in self._records():
+            records.append(item)
+            if len(records) >= chunk_rows:
+                yield self._chunk(records)
+                records = []
+        if records:
+            yield self._chunk(records)
+
+    def _chunk(self, records: list[tuple[int, object]]) -> SourceChunk:
+        headers: dict[str, int] = {}
+        rows: list[dict[int, str | None]] = []
+        numbers: list[int] = []
+        problems: list[RowProblem] = []
+        for number, record in records:
+            if not isinstance(record, dict):
+                text = record.line if isinstance(record, _Unreadable) else json.dumps(record, ensure_ascii=False)
+                why = record.error if isinstance(record, _Unreadable) else "the line is not a JSON object"
+                problems.append(
+                    RowProblem(
+                        row=number,
+                        column=None,
+                        check="unreadable_line",
+                        value=text,
+                        message=f"line {number} cannot be read ({why}); write it as one JSON object",
+                    )
+                )
+                record = {"_line": text}
+            rows.append({headers.setdefault(str(k), len(headers)): cell_text(v) for k, v in record.items()})
+            numbers.append(number)
+        frame = pd.DataFrame(rows, index=pd.Index(numbers, name="row", dtype="int64"), columns=range(len(headers)))
+        frame = pd.DataFrame(clean_array(frame.to_numpy(dtype=object)), index=frame.index, columns=frame.columns)
+        # A line whose keys are all empty is still a line someone sent; keep it so it is quarantined.
+        return SourceChunk(list(headers), frame, problems)
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    line: str
+    error: str

@@ -1,0 +1,76 @@
+"""Text helpers shared by header matching, readers and normalisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Invisible characters spreadsheet tools leave in headers and cells (BOM, zero-width marks).
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+_SPACING = re.compile(r"[\s_]+")
+
+
+def match_key(text: str) -> str:
+    """The form two spellings of a header or vocabulary word share.
+
+    NFKC folds full-width letters, digits and brackets (（）→ ()) to their ASCII forms; case,
+    whitespace and underscores are ignored, so ``Batch No``, ``batch_no`` and ``ＢＡＴＣＨ＿ＮＯ``
+    are one header.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
+    return _SPACING.sub("", text)
+
+
+def clean_cells(series: pd.Series) -> pd.Series:
+    """Cell text stripped of surrounding whitespace; empty cells become None (dtype object)."""
+    return pd.Series(clean_array(series.to_numpy(dtype=object)), index=series.index, dtype=object)
+
+
+def clean_array(values: np.ndarray) -> np.ndarray:
+    """``clean_cells`` for a whole block of reader cells (text or None) at once."""
+    flat = values.ravel()
+    cleaned = np.empty(len(flat), dtype=object)
+    cleaned[:] = [(v.strip() or None) if isinstance(v, str) else None for v in flat]
+    return cleaned.reshape(values.shape)
+
+
+def cell_text(value: Any) -> str | None:
+    """The text a spreadsheet cell or JSON value shows, so every reader hands over plain text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def map_unique(series: pd.Series, func: Callable[[Any], Hashable | object]) -> pd.Series:
+    """Apply ``func`` once per distinct non-null value and spread the results (None stays None)."""
+    present = series.dropna()
+    if present.empty:
+        return pd.Series([None] * len(series), index=series.index, dtype=object)
+    table = {value: func(value) for value in pd.unique(present)}
+    mapped = series.map(table)
+    return mapped.where(series.notna(), None).astype(object)
