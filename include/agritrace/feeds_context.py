@@ -107,12 +107,15 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
     value_ok = flag_column("result_value", "readable")
     frame[value_ok] = frame["result_value"].map(readable).astype(bool)
     frame["test_kind"] = frame["unit"].map(lambda u: "rapid" if u == "%" else "lab")
+    # One key column, empty unless every part is known, so GX and the mask agree on what a duplicate is.
+    parts = frame[["batch_no", "analyte_code", "test_kind"]]
+    frame["item_key"] = parts.astype(str).agg("|".join, axis=1).where(parts.notna().all(axis=1), None)
     return [
         flag_check("reference:analyte", "analyte", known,
                    "analyte is not in the analyte reference; add an alias to ref.analyte_aliases and replay"),
         flag_check("type:result", "result_value", value_ok,
                    "result_value is neither a number nor a non-detect word (ND, 未检出, <LOD, -)"),
-        unique_check(["batch_no", "analyte_code", "test_kind"], "batch_no+analyte"),
+        unique_check(["item_key"], "batch_no+analyte"),
     ]
 
 

@@ -53,9 +53,15 @@ def _split_into_files(feed: str, rows: list[rec.Record], rng: random.Random, var
 
 
 def generate_demo(
-    out_dir: Path, *, seed: int = 2023, defect_rate: float = 0.0, variety: bool = True
+    out_dir: Path, *, seed: int = 2023, defect_rate: float = 0.0, variety: bool = True,
+    defects_in_own_files: bool = True,
 ) -> GenerationSummary:
-    """Write the calibrated Maonan 2023 demo set under ``out_dir`` and say what was written."""
+    """Write the calibrated Maonan 2023 demo set under ``out_dir`` and say what was written.
+
+    With ``defects_in_own_files=False`` the defective rows are scattered through the ordinary
+    files instead of ``*_defects*`` files of their own, so each file stays under the ingest gate
+    and loads everything but its defective rows (what the demo shows).
+    """
     if not 0.0 <= defect_rate <= 0.5:
         raise ValueError(f"defect_rate must be between 0 and 0.5, got {defect_rate}")
     out_dir = Path(out_dir)
@@ -69,6 +75,10 @@ def generate_demo(
     if defect_rate > 0:
         extra = plan_defects(random.Random(f"{seed}:defects"), demo, defect_rate)
         for (feed, name), rows in extra.files.items():
+            if not defects_in_own_files:
+                name = name.replace("_defects", "_2023")
+                if not variety:
+                    name = f"{feed}_2023.csv"
             target = plan.setdefault((feed, name), [])
             # Scatter defects through a varied file rather than leaving them at its end.
             for row in rows:

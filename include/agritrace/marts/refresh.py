@@ -1,0 +1,194 @@
+"""Create and refresh the analyst marts (schema ``mart``) from ``sql/marts/*.sql``.
+
+Each file defines one materialized view named after the file, with a unique index and a
+``COMMENT ON`` for the view and every column. The marts are not migrations: ``create_marts``
+creates any mart that is missing, and drops and re-creates one whose file changed since it was
+built (the file's checksum is kept in ``ops.mart_builds``), so editing a mart is a file edit.
+Marts that read other marts are created after them (found from ``mart.<name>`` references).
+
+``refresh_marts`` uses ``REFRESH MATERIALIZED VIEW CONCURRENTLY``: it takes an EXCLUSIVE lock,
+which does not conflict with readers' ACCESS SHARE locks, so dashboards keep reading the old
+rows until the new ones are swapped in. Each mart is refreshed in its own transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from agritrace.config import SQL_DIR
+
+MARTS_DIR = SQL_DIR / "marts"
+SCHEMA = "mart"
+ANALYST_ROLE = "agritrace_analyst"
+# Any constant works; it only has to be the same for every agritrace process on a server.
+_ADVISORY_LOCK = 0x6D617274
+_REFERENCE = re.compile(r"\bmart\.([a-z_][a-z0-9_]*)\b")
+
+
+class MartError(RuntimeError):
+    """A mart file is malformed or did not create the relation it is named after."""
+
+
+@dataclass(frozen=True)
+class MartDefinition:
+    name: str
+    path: Path
+    text: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def references(self, known: set[str]) -> set[str]:
+        """Other marts this one reads (``mart.<name>`` in its text), excluding itself."""
+        return {name for name in _REFERENCE.findall(self.text) if name in known and name != self.name}
+
+
+def discover(directory: Path = MARTS_DIR) -> list[MartDefinition]:
+    """Every mart file, in dependency order (a mart after the marts it reads)."""
+    definitions = {
+        path.stem: MartDefinition(path.stem, path, path.read_text(encoding="utf-8"))
+        for path in sorted(directory.glob("*.sql"))
+    }
+    return dependency_order(list(definitions.values()))
+
+
+def dependency_order(definitions: list[MartDefinition]) -> list[MartDefinition]:
+    """Sort so each mart follows those it references; ties keep name order."""
+    by_name = {d.name: d for d in definitions}
+    sorter = TopologicalSorter({d.name: d.references(set(by_name)) for d in definitions})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        raise MartError(f"sql/marts: marts read each other in a cycle {exc.args[1]}; break the cycle") from exc
+    ordered: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        ordered.extend(ready)
+        sorter.done(*ready)
+    return [by_name[name] for name in ordered]
+
+
+def mart_names(directory: Path = MARTS_DIR) -> list[str]:
+    return [d.name for d in discover(directory)]
+
+
+def create_marts(conn: psycopg.Connection, directory: Path = MARTS_DIR) -> list[str]:
+    """Create every missing or changed mart; returns the names created now (empty when up to date).
+
+    Idempotent and safe to run from two processes at once (they take turns on an advisory lock).
+    Every mart is granted to the analyst role, whether created now or earlier.
+    """
+    created: list[str] = []
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+        recorded = dict(conn.execute("select mart_name, checksum from ops.mart_builds").fetchall())
+        for definition in discover(directory):
+            relation = sql.Identifier(SCHEMA, definition.name)
+            exists = _exists(conn, definition.name)
+            if exists and recorded.get(definition.name) == definition.checksum:
+                _grant_to_analysts(conn, definition.name)
+                continue
+            if exists:
+                # Dependants go too; they are later in the order and are re-created below.
+                conn.execute(sql.SQL("drop materialized view {} cascade").format(relation))
+            _create(conn, definition)
+            _grant_to_analysts(conn, definition.name)
+            conn.execute(
+                """
+                insert into ops.mart_builds (mart_name, checksum) values (%s, %s)
+                on conflict (mart_name) do update
+                    set checksum = excluded.checksum, created_at = now(),
+                        refreshed_at = null, refresh_seconds = null, row_count = null
+                """,
+                (definition.name, definition.checksum),
+            )
+            created.append(definition.name)
+    return created
+
+
+def _exists(conn: psycopg.Connection, name: str) -> bool:
+    row = conn.execute(
+        "select 1 from pg_matviews where schemaname = %s and matviewname = %s", (SCHEMA, name)
+    ).fetchone()
+    return row is not None
+
+
+def _grant_to_analysts(conn: psycopg.Connection, name: str) -> None:
+    # Only when missing: GRANT rewrites the catalog row, which is not worth doing on every refresh.
+    granted = conn.execute(
+        "select has_table_privilege(%s, format('%%I.%%I', %s::text, %s::text), 'select')",
+        (ANALYST_ROLE, SCHEMA, name),
+    ).fetchone()[0]
+    if not granted:
+        conn.execute(
+            sql.SQL("grant select on {} to {}").format(sql.Identifier(SCHEMA, name), sql.Identifier(ANALYST_ROLE))
+        )
+
+
+def _create(conn: psycopg.Connection, definition: MartDefinition) -> None:
+    try:
+        with conn.transaction():
+            conn.execute(definition.text)
+    except psycopg.Error as exc:
+        raise MartError(f"{definition.path.name}: creating mart.{definition.name} failed: {exc}") from exc
+    if not _exists(conn, definition.name):
+        raise MartError(
+            f"{definition.path.name} ran but created no materialized view mart.{definition.name}; "
+            f"a mart file must create the materialized view named after the file"
+        )
+
+
+def refresh_marts(
+    conn: psycopg.Connection, concurrently: bool = True, directory: Path = MARTS_DIR
+) -> dict[str, float]:
+    """Refresh every mart (creating missing ones first); returns seconds taken per mart.
+
+    With ``concurrently`` readers are never blocked. A mart that has never been populated
+    cannot be refreshed concurrently, so it gets a plain refresh once.
+    """
+    create_marts(conn, directory)
+    timings: dict[str, float] = {}
+    for definition in discover(directory):
+        relation = sql.Identifier(SCHEMA, definition.name)
+        started = time.perf_counter()
+        with conn.transaction():
+            populated = conn.execute(
+                "select ispopulated from pg_matviews where schemaname = %s and matviewname = %s",
+                (SCHEMA, definition.name),
+            ).fetchone()[0]
+            mode = sql.SQL("concurrently ") if concurrently and populated else sql.SQL("")
+            conn.execute(sql.SQL("refresh materialized view {}{}").format(mode, relation))
+            seconds = time.perf_counter() - started
+            conn.execute(
+                sql.SQL(
+                    """
+                    update ops.mart_builds
+                    set refreshed_at = now(), refresh_seconds = %s, row_count = (select count(*) from {})
+                    where mart_name = %s
+                    """
+                ).format(relation),
+                (round(seconds, 3), definition.name),
+            )
+        timings[definition.name] = seconds
+    return timings
+
+
+def mart_counts(conn: psycopg.Connection, directory: Path = MARTS_DIR) -> dict[str, int]:
+    """Rows in each mart (0 for a mart not created yet)."""
+    counts: dict[str, int] = {}
+    for definition in discover(directory):
+        if not _exists(conn, definition.name):
+            counts[definition.name] = 0
+            continue
+        query = sql.SQL("select count(*) from {}").format(sql.Identifier(SCHEMA, definition.name))
+        counts[definition.name] = conn.execute(query).fetchone()[0]
+    return counts

@@ -1,0 +1,425 @@
+"""The yearly quality report: one self-contained HTML file built from the marts only.
+
+Everything is inline (CSS and SVG charts from ``charts.py``); the file opens offline and can be
+mailed as is. ``load_report_data`` reads the marts, ``render_report`` is pure, and
+``report_html`` (used by the web UI) and ``write_report`` put them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from agritrace.contracts.certificates import CATEGORIES
+from agritrace.contracts.sampling_batches import SAMPLING_LEVELS, TASK_TYPES
+from agritrace.marts.charts import Bar, TrendPoint, bar_chart, trend_with_band
+
+_VOCABULARIES = {"task_type": TASK_TYPES, "sampling_level": SAMPLING_LEVELS, "product_category": CATEGORIES}
+_ALL = "全部 All"
+_UNKNOWN = "未知 Unknown"
+
+
+def label(kind: str, value: str | None) -> str:
+    """Chinese and English label of a mart value, e.g. ``例行监测 Routine monitoring``."""
+    if value is None or value == "unknown":
+        return _UNKNOWN
+    if value == "all":
+        return _ALL
+    words = _VOCABULARIES.get(kind, {}).get(value)
+    english = value.replace("_", " ").capitalize()
+    return f"{words[0]} {english}" if words else value
+
+
+@dataclass(frozen=True)
+class Headline:
+    title_zh: str
+    title_en: str
+    value: str
+    detail: str = ""
+
+
+@dataclass
+class ReportData:
+    year: int
+    headlines: list[Headline] = field(default_factory=list)
+    trend: list[TrendPoint] = field(default_factory=list)
+    by_task: list[dict[str, Any]] = field(default_factory=list)
+    by_category: list[Bar] = field(default_factory=list)
+    by_town: list[Bar] = field(default_factory=list)
+    analytes: list[dict[str, Any]] = field(default_factory=list)
+    risk_grades: dict[str, int] = field(default_factory=dict)
+    risk_as_of: date | None = None
+    under_sampled: list[dict[str, Any]] = field(default_factory=list)
+
+
+def available_years(conn: psycopg.Connection) -> list[int]:
+    """Years with sampling results or certificates in the marts, newest first."""
+    rows = conn.execute(
+        """
+        select extract(year from period_start)::int from mart.pass_rate_by_period where period_type = 'year'
+        union
+        select year from mart.sampling_coverage
+        order by 1 desc
+        """
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _rows(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+def _f(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _pct(value: Decimal | float | None) -> str:
+    return "–" if value is None else f"{float(value):.2f}%"
+
+
+def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
+    """Read every figure of the report for ``year`` from the marts."""
+    data = ReportData(year=year)
+    year_start = date(year, 1, 1)
+
+    year_rows = _rows(
+        conn,
+        """
+        select task_type, sampling_level, batches, passed_batches, failed_batches, unconfirmed_batches,
+               pending_batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
+        from mart.pass_rate_by_period
+        where period_type = 'year' and period_start = %s and region_code = 'all' and product_category = 'all'
+        order by task_type = 'all', task_type, sampling_level = 'all' desc, sampling_level
+        """,
+        (year_start,),
+    )
+    by_key = {(r["task_type"], r["sampling_level"]): r for r in year_rows}
+    data.by_task = [r for r in year_rows if r["task_type"] != "all" or r["sampling_level"] == "all"]
+
+    certificates = _rows(
+        conn,
+        """
+        select coalesce(sum(certificates), 0) as certificates, count(distinct producer_id) as producers,
+               coalesce(sum(quantity_kg), 0) as quantity_kg
+        from mart.certificate_issuance where extract(year from month) = %s
+        """,
+        (year,),
+    )[0]
+    banned = _rows(
+        conn,
+        """
+        select coalesce(sum(banned_detected), 0) as banned, coalesce(sum(exceeded), 0) as exceeded
+        from mart.analyte_exceedance where year = %s and product_code = 'all'
+        """,
+        (year,),
+    )[0]
+    data.headlines = [
+        Headline(
+            "合格证开具", "Certificates issued", f"{certificates['certificates']:,}",
+            f"{certificates['producers']:,} 个主体 producers · {float(certificates['quantity_kg']) / 1000:,.1f} t",
+        ),
+    ]
+    for task, level, zh, en in (
+        ("routine_monitoring", "district", "例行监测（区县）", "Routine monitoring, district"),
+        ("supervisory_sampling", "all", "监督抽查（各级）", "Supervisory sampling, all levels"),
+        ("all", "all", "全部抽检", "All sampling"),
+    ):
+        row = by_key.get((task, level))
+        if row and row["batches"]:
+            data.headlines.append(
+                Headline(
+                    f"{zh}合格率", en, _pct(row["pass_rate_pct"]),
+                    f"{row['passed_batches']:,}/{row['batches']:,} 批次 batches · 95% CI "
+                    f"{_pct(row['wilson_low_pct'])}–{_pct(row['wilson_high_pct'])}",
+                )
+            )
+    data.headlines.append(
+        Headline(
+            "禁限用药物检出", "Banned substances detected", f"{banned['banned']:,}",
+            f"超限量 MRL exceeded: {banned['exceeded']:,} 项 items",
+        )
+    )
+
+    months = {
+        r["period_start"].month: r
+        for r in _rows(
+            conn,
+            """
+            select period_start, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
+            from mart.pass_rate_by_period
+            where period_type = 'month' and extract(year from period_start) = %s and task_type = 'all'
+              and sampling_level = 'all' and region_code = 'all' and product_category = 'all'
+            """,
+            (year,),
+        )
+    }
+    for month in range(1, 13):
+        row = months.get(month)
+        data.trend.append(
+            TrendPoint(
+                label=f"{month}月",
+                value=_f(row["pass_rate_pct"]) if row else None,
+                low=_f(row["wilson_low_pct"]) if row else None,
+                high=_f(row["wilson_high_pct"]) if row else None,
+                note=f"n={row['batches']}" if row else "",
+            )
+        )
+
+    data.by_category = [
+        Bar(label("product_category", r["product_category"]), float(r["pass_rate_pct"]),
+            _f(r["wilson_low_pct"]), _f(r["wilson_high_pct"]), f"n={r['batches']}")
+        for r in _rows(
+            conn,
+            """
+            select product_category, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
+            from mart.pass_rate_by_period
+            where period_type = 'year' and period_start = %s and task_type = 'all' and sampling_level = 'all'
+              and region_code = 'all' and product_category <> 'all' and batches > 0
+            order by pass_rate_pct, product_category
+            """,
+            (year_start,),
+        )
+    ]
+    data.by_town = [
+        Bar(label("town", r["town"]) if r["town"] == "unknown" else r["town"], float(r["pass_rate_pct"]),
+            _f(r["wilson_low_pct"]), _f(r["wilson_high_pct"]), f"n={r['batches']}")
+        for r in _rows(
+            conn,
+            """
+            select town, sum(batches) as batches, sum(passed_batches) as passed,
+                   round(100.0 * sum(passed_batches) / sum(batches), 2) as pass_rate_pct,
+                   mart.wilson_low_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_low_pct,
+                   mart.wilson_high_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_high_pct
+            from mart.pass_rate_by_town
+            where period_type = 'year' and period_start = %s and task_type = 'all'
+            group by town
+            having sum(batches) > 0
+            order by pass_rate_pct, town
+            limit 20
+            """,
+            (year_start,),
+        )
+    ]
+    data.analytes = _rows(
+        conn,
+        """
+        select analyte_name, analyte_code, test_kind, tested, detected, exceeded, banned_detected,
+               unconfirmed_positives, exceedance_rate_pct, max_ratio_to_limit
+        from mart.analyte_exceedance
+        where year = %s and product_code = 'all' and (exceeded + banned_detected + unconfirmed_positives) > 0
+        order by exceeded + banned_detected desc, unconfirmed_positives desc, detected desc, analyte_code
+        limit 10
+        """,
+        (year,),
+    )
+    risk = _rows(conn, "select risk_grade, count(*) as producers, max(as_of_date) as as_of from mart.producer_risk group by 1")
+    data.risk_grades = {grade: 0 for grade in "ABCD"} | {r["risk_grade"]: r["producers"] for r in risk}
+    data.risk_as_of = max((r["as_of"] for r in risk), default=None)
+    data.under_sampled = _rows(
+        conn,
+        """
+        select town, product_category, certificates, batches_sampled, batches_per_1000_certificates,
+               reference_per_1000_certificates
+        from mart.sampling_coverage
+        where year = %s and under_sampled and town <> 'all'
+        order by batches_per_1000_certificates nulls first, certificates desc
+        """,
+        (year,),
+    )
+    return data
+
+
+_CSS = """
+:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--brand:#1f6f8b;--bad:#c0392b;--bg:#f7f8fa}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);
+ font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC',system-ui,sans-serif;line-height:1.5}
+header{background:var(--brand);color:#fff;padding:28px 40px}
+header h1{margin:0;font-size:24px;font-weight:600}
+header p{margin:4px 0 0;opacity:.85;font-size:14px}
+main{max-width:1100px;margin:0 auto;padding:24px 24px 48px}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:20px 24px;margin:20px 0}
+h2{font-size:18px;margin:0 0 4px;font-weight:600}
+h2 small{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
+.note{color:var(--muted);font-size:13px;margin:0 0 12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}
+.card{background:#fff;border:1px solid var(--line);border-left:4px solid var(--brand);border-radius:6px;padding:14px 16px}
+.card .t{font-size:13px;color:var(--muted)}
+.card .v{font-size:26px;font-weight:600;margin:2px 0}
+.card .d{font-size:12px;color:var(--muted)}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th:first-child,td:first-child,th.l,td.l{text-align:left}
+th{color:var(--muted);font-weight:500;background:#fafafa}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:20px}
+@media (max-width:900px){.grid2{grid-template-columns:1fr}}
+.grade{display:inline-block;width:22px;text-align:center;border-radius:4px;color:#fff;font-weight:600}
+.gA{background:#2e7d32}.gB{background:#9e9d24}.gC{background:#ef6c00}.gD{background:#c62828}
+footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
+"""
+
+
+def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
+    head = "".join(f'<th class="{"l" if i < left else ""}">{h}</th>' for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop a task's all-levels row when the task ran at one level only (it would repeat that row)."""
+    levels: dict[str, int] = {}
+    for row in rows:
+        if row["sampling_level"] != "all":
+            levels[row["task_type"]] = levels.get(row["task_type"], 0) + 1
+    return [
+        r for r in rows
+        if r["task_type"] == "all" or r["sampling_level"] != "all" or levels.get(r["task_type"], 0) != 1
+    ]
+
+
+def render_report(data: ReportData, *, title: str = "农产品质量安全抽检年报") -> str:
+    """The report as one HTML document (pure: no database, no files)."""
+    e = escape
+    cards = "".join(
+        f'<div class="card"><div class="t">{e(h.title_zh)} · {e(h.title_en)}</div>'
+        f'<div class="v">{e(h.value)}</div><div class="d">{e(h.detail)}</div></div>'
+        for h in data.headlines
+    )
+    task_rows = [
+        [
+            e(label("task_type", r["task_type"])), e(label("sampling_level", r["sampling_level"])),
+            f"{r['batches']:,}", f"{r['passed_batches']:,}", f"{r['failed_batches']:,}",
+            f"{r['unconfirmed_batches']:,}", f"{r['pending_batches']:,}", _pct(r["pass_rate_pct"]),
+            "–" if r["wilson_low_pct"] is None else f"{_pct(r['wilson_low_pct'])} – {_pct(r['wilson_high_pct'])}",
+        ]
+        for r in _without_redundant_totals(data.by_task)
+    ]
+    analyte_rows = [
+        [
+            e(f"{r['analyte_name']}"), e(r["test_kind"]), f"{r['tested']:,}", f"{r['detected']:,}",
+            f"{r['exceeded']:,}", f"{r['banned_detected']:,}", f"{r['unconfirmed_positives']:,}",
+            _pct(r["exceedance_rate_pct"]),
+            "–" if r["max_ratio_to_limit"] is None else f"{float(r['max_ratio_to_limit']):.2f}×",
+        ]
+        for r in data.analytes
+    ]
+    analyte_bars = [
+        Bar(f"{r['analyte_name']}", float(r["exceeded"] + r["banned_detected"]),
+            note=f"禁用 banned {r['banned_detected']}" if r["banned_detected"] else "",
+            highlight=bool(r["banned_detected"]))
+        for r in data.analytes
+        if r["exceeded"] + r["banned_detected"] > 0
+    ]
+    grade_names = {"A": "抽检合格", "B": "未抽检/覆盖不足", "C": "不合格或快检阳性", "D": "禁限用药物检出"}
+    risk_rows = [
+        [f'<span class="grade g{g}">{g}</span> {e(grade_names[g])}', f"{data.risk_grades.get(g, 0):,}"]
+        for g in "ABCD"
+    ]
+    under_rows = [
+        [
+            e(r["town"]), e(label("product_category", r["product_category"])), f"{r['certificates']:,}",
+            f"{r['batches_sampled']:,}",
+            "–" if r["batches_per_1000_certificates"] is None else f"{float(r['batches_per_1000_certificates']):.2f}",
+            "–" if r["reference_per_1000_certificates"] is None else f"{float(r['reference_per_1000_certificates']):.2f}",
+        ]
+        for r in data.under_sampled
+    ]
+    trend_svg = trend_with_band(
+        data.trend, title=f"{data.year} 月度合格率 Monthly pass rate", y_label="%",
+        line_label="合格率 pass rate", band_label="95% Wilson 区间 interval",
+    )
+    category_svg = bar_chart(data.by_category, title="按产品类别 By product category")
+    town_svg = bar_chart(data.by_town, title="按乡镇 By town")
+    analyte_svg = bar_chart(analyte_bars, title="不合格检测项目 Failed test items", unit=" items", decimals=0)
+    as_of = f"（截至 as of {data.risk_as_of.isoformat()}）" if data.risk_as_of else ""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)} {data.year}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header>
+<h1>{e(title)} · {data.year}</h1>
+<p>Agricultural product quality: certificates, sampling and inspection results, {data.year}</p>
+</header>
+<main>
+<section>
+<h2>核心指标<small>Headline figures</small></h2>
+<p class="note">合格率 = 合格批次 ÷ 判定批次；快检阳性未确证及结果待出批次不参与判定。
+Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pending batches are not judged.</p>
+<div class="cards">{cards}</div>
+</section>
+<section>
+<h2>月度合格率趋势<small>Monthly pass rate with 95% Wilson interval</small></h2>
+<p class="note">全部任务类型、级别、区域与类别。All task types, levels, regions and categories.</p>
+{trend_svg}
+</section>
+<section>
+<h2>按任务类型与级别<small>By task type and sampling level</small></h2>
+{_table(["任务类型 Task", "级别 Level", "判定批次 Judged", "合格 Passed", "不合格 Failed",
+         "快检阳性 Unconfirmed", "待出 Pending", "合格率 Pass rate", "95% CI"], task_rows, left=2)}
+</section>
+<div class="grid2">
+<section>
+<h2>按产品类别<small>By product category</small></h2>
+{category_svg}
+</section>
+<section>
+<h2>按乡镇<small>By town</small></h2>
+{town_svg}
+</section>
+</div>
+<section>
+<h2>主要超标检测项目<small>Most exceeded analytes</small></h2>
+<p class="note">红色为禁限用药物检出。Red: banned substance detected.</p>
+{analyte_svg if analyte_bars else ""}
+{_table(["检测项目 Analyte", "类型 Kind", "检测 Tested", "检出 Detected", "超限量 Exceeded",
+         "禁用检出 Banned", "快检阳性 Unconfirmed", "不合格率 Rate", "最大倍数 Max ×limit"], analyte_rows)
+ if analyte_rows else '<p class="note">本年度无不合格检测项目。No failed test items this year.</p>'}
+</section>
+<div class="grid2">
+<section>
+<h2>主体风险分级<small>Producer risk grades {e(as_of)}</small></h2>
+<p class="note">D 禁限用药物检出；C 其他不合格或快检阳性未确证；B 未抽检或每百张合格证抽检不足 1 批；A 抽检合格（近 12 个月）。
+D banned-substance failure; C other failure or unconfirmed positive; B not sampled or under 1 batch per 100 certificates; A sampled and clean (last 12 months).</p>
+{_table(["等级 Grade", "主体数 Producers"], risk_rows)}
+</section>
+<section>
+<h2>抽检覆盖不足<small>Under-sampled towns and categories</small></h2>
+<p class="note">合格证 ≥ 100 张，且每千张合格证抽检批次低于全区同类别的一半。
+At least 100 certificates and fewer than half the county's batches per 1,000 certificates for the category.</p>
+{_table(["乡镇 Town", "类别 Category", "合格证 Certificates", "抽检批次 Batches", "每千张 per 1,000",
+         "全区 County"], under_rows, left=2) if under_rows else '<p class="note">无。None.</p>'}
+</section>
+</div>
+<footer>Generated from the analyst marts (schema mart) · 数据来源：分析数据集市</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def report_html(conn: psycopg.Connection, year: int) -> str:
+    return render_report(load_report_data(conn, year))
+
+
+def write_report(conn: psycopg.Connection, year: int, path: Path) -> Path:
+    """Write the report for ``year`` to ``path`` (folders created); returns the path written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(conn, year), encoding="utf-8")
+    return path

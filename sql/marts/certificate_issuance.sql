@@ -1,0 +1,101 @@
+-- mart.certificate_issuance: compliance certificates (承诺达标合格证) issued per month,
+-- producer and product category.
+--
+-- Grain: one row per month × producer × product category. Town and region are the producer's.
+-- A certificate may state several commitment bases, so the three basis columns can add up to
+-- more than certificates.
+create materialized view mart.certificate_issuance as
+
+with
+
+source_certificates as (
+
+    select * from core.certificates
+
+),
+
+source_producers as (
+
+    select * from core.producers
+
+),
+
+certificates as (
+
+    select
+        -- keys
+        date_trunc('month', c.issue_date)::date as month,
+        c.producer_id,
+        coalesce(c.product_category, 'unknown') as product_category,
+        -- producer
+        p.producer_name,
+        p.producer_type,
+        p.region_code,
+        coalesce(p.town, 'unknown') as town,
+        -- measures
+        c.quantity_kg,
+        c.commitment_basis
+
+    from source_certificates as c
+    inner join source_producers as p using (producer_id)
+
+),
+
+final as (
+
+    select
+        -- keys
+        month,
+        producer_id,
+        product_category,
+        -- producer
+        producer_name,
+        producer_type,
+        region_code,
+        town,
+        -- measures
+        count(*) as certificates,
+        coalesce(sum(quantity_kg), 0) as quantity_kg,
+        count(*) filter (where quantity_kg is null) as certificates_counted_units,
+        count(*) filter (where 'quality_control' = any (commitment_basis)) as certificates_quality_control,
+        count(*) filter (where 'self_test' = any (commitment_basis)) as certificates_self_test,
+        count(*) filter (where 'commissioned_test' = any (commitment_basis)) as certificates_commissioned_test
+
+    from certificates
+    group by month, producer_id, product_category, producer_name, producer_type, region_code, town
+
+)
+
+select * from final;
+
+create unique index certificate_issuance_key on mart.certificate_issuance
+    (month, producer_id, product_category);
+
+comment on materialized view mart.certificate_issuance is
+    'Compliance certificates (承诺达标合格证) issued per month, producer and product category, with quantities and the split by commitment basis. Sum rows freely: each certificate is in exactly one row.';
+comment on column mart.certificate_issuance.month is
+    'First day of the calendar month of the issue date.';
+comment on column mart.certificate_issuance.producer_id is
+    'Issuing producer: unified social credit code or household registry code.';
+comment on column mart.certificate_issuance.product_category is
+    'vegetables | fruits | tea | livestock | eggs | aquatic; ''unknown'' when not classified.';
+comment on column mart.certificate_issuance.producer_name is
+    'Producer name (主体名称).';
+comment on column mart.certificate_issuance.producer_type is
+    'enterprise | cooperative | family_farm | household.';
+comment on column mart.certificate_issuance.region_code is
+    'Producer''s 6-digit county code.';
+comment on column mart.certificate_issuance.town is
+    'Producer''s town (乡镇/街道); ''unknown'' when not registered.';
+comment on column mart.certificate_issuance.certificates is
+    'Certificates issued.';
+comment on column mart.certificate_issuance.quantity_kg is
+    'Total certified quantity in kg, over certificates whose unit is a weight (斤 and t converted); certificates in counted units (头, 只, 箱 …) add nothing here.';
+comment on column mart.certificate_issuance.certificates_counted_units is
+    'Certificates whose quantity is in a counted unit (头, 只, 箱 …) and so has no kg.';
+comment on column mart.certificate_issuance.certificates_quality_control is
+    'Certificates stating the basis quality_control (质量安全控制符合要求).';
+comment on column mart.certificate_issuance.certificates_self_test is
+    'Certificates stating the basis self_test (自行检测合格).';
+comment on column mart.certificate_issuance.certificates_commissioned_test is
+    'Certificates stating the basis commissioned_test (委托检测合格).';

@@ -1,0 +1,133 @@
+-- mart.pass_rate_by_period: batch pass rates per month, quarter and year, with totals.
+--
+-- Grain: one row per period and combination of task_type × sampling_level × region_code ×
+-- product_category, where any of the four may be the literal 'all' (rolled up with CUBE), so a
+-- total is read by filtering the dimension to 'all', never by summing rows.
+-- Pass rate = passed ÷ judged batches (contract "Judgement rules"); a batch with an unconfirmed
+-- rapid-test positive or no results yet is not judged and is counted in its own column.
+create materialized view mart.pass_rate_by_period as
+
+with
+
+source_batches as (
+
+    select * from core.sampling_batches
+
+),
+
+source_producers as (
+
+    select * from core.producers
+
+),
+
+batches as (
+
+    select
+        -- dimensions ('unknown' keeps a missing value apart from the 'all' roll-up)
+        b.task_type,
+        b.sampling_level,
+        coalesce(b.region_code, p.region_code, 'unknown') as region_code,
+        coalesce(b.product_category, 'unknown') as product_category,
+        -- dates
+        b.sampling_date,
+        -- verdict
+        b.batch_verdict
+
+    from source_batches as b
+    left join source_producers as p using (producer_id)
+
+),
+
+periods as (
+
+    select
+        period.period_type,
+        date_trunc(period.period_type, batches.sampling_date)::date as period_start,
+        batches.*
+
+    from batches
+    cross join (values ('month'), ('quarter'), ('year')) as period (period_type)
+
+),
+
+aggregated as (
+
+    select
+        period_type,
+        period_start,
+        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
+        case when grouping(sampling_level) = 1 then 'all' else sampling_level end as sampling_level,
+        case when grouping(region_code) = 1 then 'all' else region_code end as region_code,
+        case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
+        count(*) filter (where batch_verdict in ('pass', 'fail')) as batches,
+        count(*) filter (where batch_verdict = 'pass') as passed_batches,
+        count(*) filter (where batch_verdict = 'fail') as failed_batches,
+        count(*) filter (where batch_verdict = 'positive_unconfirmed') as unconfirmed_batches,
+        count(*) filter (where batch_verdict is null) as pending_batches
+
+    from periods
+    group by period_type, period_start, cube (task_type, sampling_level, region_code, product_category)
+
+),
+
+final as (
+
+    select
+        -- period
+        period_type,
+        period_start,
+        -- dimensions
+        task_type,
+        sampling_level,
+        region_code,
+        product_category,
+        -- measures
+        batches,
+        passed_batches,
+        failed_batches,
+        unconfirmed_batches,
+        pending_batches,
+        round(100.0 * passed_batches / nullif(batches, 0), 2) as pass_rate_pct,
+        mart.wilson_low_pct(passed_batches, batches) as wilson_low_pct,
+        mart.wilson_high_pct(passed_batches, batches) as wilson_high_pct
+
+    from aggregated
+
+)
+
+select * from final;
+
+create unique index pass_rate_by_period_key on mart.pass_rate_by_period
+    (period_type, period_start, task_type, sampling_level, region_code, product_category);
+
+comment on materialized view mart.pass_rate_by_period is
+    'Batch pass rates per month, quarter and year by task type, sampling level, region and product category. Every dimension also has the roll-up value ''all'': filter a dimension to ''all'' to read the total across it (e.g. task_type = ''supervisory_sampling'' and sampling_level = ''all'' for province and city together); never sum rows. Pass rate = passed / judged batches.';
+comment on column mart.pass_rate_by_period.period_type is
+    'month | quarter | year: the length of the period starting at period_start.';
+comment on column mart.pass_rate_by_period.period_start is
+    'First day of the period (calendar month, quarter or year of the sampling date).';
+comment on column mart.pass_rate_by_period.task_type is
+    'routine_monitoring 例行监测 | supervisory_sampling 监督抽查 | special_campaign 专项整治 | rapid_test 快速检测, or ''all'' = total over every task type.';
+comment on column mart.pass_rate_by_period.sampling_level is
+    'district 区县 | city 市 | province 省 | national 国家, or ''all'' = total over every level.';
+comment on column mart.pass_rate_by_period.region_code is
+    '6-digit county code where the sample was taken (the producer''s county when the batch has none; ''unknown'' when neither is known), or ''all'' = total over every region.';
+comment on column mart.pass_rate_by_period.product_category is
+    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' = total over every category.';
+comment on column mart.pass_rate_by_period.batches is
+    'Judged batches: batch_verdict pass or fail. The denominator of the pass rate.';
+comment on column mart.pass_rate_by_period.passed_batches is
+    'Batches whose every test item passed.';
+comment on column mart.pass_rate_by_period.failed_batches is
+    'Batches with at least one failed test item (MRL exceeded or banned substance detected).';
+comment on column mart.pass_rate_by_period.unconfirmed_batches is
+    'Batches with a rapid-test positive not yet confirmed by a lab: reported here, not judged, not in batches.';
+comment on column mart.pass_rate_by_period.pending_batches is
+    'Batches sampled whose results have not arrived: not judged, not in batches.';
+comment on column mart.pass_rate_by_period.pass_rate_pct is
+    'passed_batches / batches × 100, 2 decimals; null when no batch was judged.';
+comment on column mart.pass_rate_by_period.wilson_low_pct is
+    'Lower bound of the 95% Wilson score interval of the pass rate (z = 1.96), percent, 2 decimals.';
+comment on column mart.pass_rate_by_period.wilson_high_pct is
+    'Upper bound of the 95% Wilson score interval of the pass rate (z = 1.96), percent, 2 decimals.';

@@ -1,0 +1,252 @@
+-- mart.producer_risk: one risk grade per producer for credit (信用) and grid supervision.
+--
+-- Window: the 12 months ending on as_of_date, the latest sampling or issue date in the
+-- warehouse (today's date when it is empty). Anchoring on the data rather than the clock keeps
+-- a refresh reproducible and grades a back-loaded year as of its own end.
+--
+-- Risk grade rule, first match wins (all counts within the window):
+--   D  a batch failed for a banned substance (禁限用, verdict fail with limit_kind banned)
+--   C  any other failed batch, or a rapid-test positive not confirmed by a lab
+--   B  no judged batch (never sampled, or results pending), or sampling coverage below
+--      1 batch per 100 certificates issued
+--   A  sampled, every judged batch passed, coverage at least 1 per 100 certificates
+-- Personal data: contact_phone only masked (first 3 and last 4 digits).
+create materialized view mart.producer_risk as
+
+with
+
+source_producers as (
+
+    select * from core.producers
+
+),
+
+source_certificates as (
+
+    select * from core.certificates
+
+),
+
+source_batches as (
+
+    select * from core.sampling_batches
+
+),
+
+source_results as (
+
+    select * from core.inspection_results
+
+),
+
+as_of as (
+
+    select
+        coalesce(
+            greatest(
+                (select max(sampling_date) from source_batches),
+                (select max(issue_date) from source_certificates)
+            ),
+            current_date
+        ) as as_of_date
+
+),
+
+certificates as (
+
+    select
+        c.producer_id,
+        count(*) as certificates
+
+    from source_certificates as c
+    cross join as_of
+    where c.issue_date > as_of.as_of_date - interval '12 months'
+        and c.issue_date <= as_of.as_of_date
+    group by c.producer_id
+
+),
+
+banned_batches as (
+
+    select distinct batch_no
+
+    from source_results
+    where verdict = 'fail' and limit_kind = 'banned'
+
+),
+
+batches as (
+
+    select
+        b.producer_id,
+        b.sampling_date,
+        b.batch_verdict,
+        bb.batch_no is not null as banned_failure,
+        b.sampling_date > as_of.as_of_date - interval '12 months'
+            and b.sampling_date <= as_of.as_of_date as in_window
+
+    from source_batches as b
+    cross join as_of
+    left join banned_batches as bb using (batch_no)
+    where b.producer_id is not null
+
+),
+
+batch_summary as (
+
+    select
+        producer_id,
+        -- within the window
+        count(*) filter (where in_window) as batches_sampled,
+        count(*) filter (where in_window and batch_verdict in ('pass', 'fail')) as batches_judged,
+        count(*) filter (where in_window and batch_verdict = 'fail') as failures,
+        count(*) filter (where in_window and banned_failure) as banned_failures,
+        count(*) filter (where in_window and batch_verdict = 'positive_unconfirmed') as unconfirmed_positives,
+        -- all time
+        max(sampling_date) as last_sampled_date,
+        max(sampling_date) filter (where batch_verdict = 'fail') as last_failure_date
+
+    from batches
+    group by producer_id
+
+),
+
+joined as (
+
+    select
+        p.producer_id,
+        p.producer_name,
+        p.producer_type,
+        p.region_code,
+        p.town,
+        p.village,
+        p.grid_id,
+        case
+            when p.contact_phone is null then null
+            when length(regexp_replace(p.contact_phone, '\D', '', 'g')) >= 7 then
+                left(regexp_replace(p.contact_phone, '\D', '', 'g'), 3) || '****'
+                || right(regexp_replace(p.contact_phone, '\D', '', 'g'), 4)
+            else '****'
+        end as contact_phone_masked,
+        as_of.as_of_date,
+        coalesce(c.certificates, 0) as certificates,
+        coalesce(s.batches_sampled, 0) as batches_sampled,
+        coalesce(s.batches_judged, 0) as batches_judged,
+        coalesce(s.failures, 0) as failures,
+        coalesce(s.banned_failures, 0) as banned_failures,
+        coalesce(s.unconfirmed_positives, 0) as unconfirmed_positives,
+        s.last_sampled_date,
+        s.last_failure_date,
+        round(100.0 * coalesce(s.batches_sampled, 0) / nullif(c.certificates, 0), 2) as sampling_coverage
+
+    from source_producers as p
+    cross join as_of
+    left join certificates as c using (producer_id)
+    left join batch_summary as s using (producer_id)
+
+),
+
+graded as (
+
+    select
+        *,
+        case
+            when banned_failures > 0 then 'D'
+            when failures > 0 or unconfirmed_positives > 0 then 'C'
+            when batches_judged = 0 or sampling_coverage < 1 then 'B'
+            else 'A'
+        end as risk_grade,
+        case
+            when banned_failures > 0 then 'banned substance detected (禁限用药物检出)'
+            when failures > 0 then 'failed batch (抽检不合格)'
+            when unconfirmed_positives > 0 then 'unconfirmed rapid-test positive (快检阳性未确证)'
+            when batches_sampled = 0 then 'not sampled (未抽检)'
+            when batches_judged = 0 then 'results pending (结果待出)'
+            when sampling_coverage < 1 then 'coverage below 1 batch per 100 certificates (抽检覆盖不足)'
+            else 'sampled and clean (抽检合格)'
+        end as risk_reason
+
+    from joined
+
+),
+
+final as (
+
+    select
+        -- keys
+        producer_id,
+        -- producer (phone masked: personal data)
+        producer_name,
+        producer_type,
+        region_code,
+        town,
+        village,
+        grid_id,
+        contact_phone_masked,
+        -- window
+        as_of_date,
+        -- measures (12 months to as_of_date)
+        certificates,
+        batches_sampled,
+        batches_judged,
+        failures,
+        banned_failures,
+        unconfirmed_positives,
+        sampling_coverage,
+        -- dates (all time)
+        last_sampled_date,
+        last_failure_date,
+        -- grade
+        risk_grade,
+        risk_reason
+
+    from graded
+
+)
+
+select * from final;
+
+create unique index producer_risk_key on mart.producer_risk (producer_id);
+
+comment on materialized view mart.producer_risk is
+    'One risk grade (A–D) per registered producer for credit and grid supervision, from the 12 months ending on as_of_date. Rule, first match wins: D = a batch failed for a banned substance; C = any other failed batch or an unconfirmed rapid-test positive; B = no judged batch (never sampled or results pending) or sampling_coverage below 1 batch per 100 certificates; A = sampled and clean. Contact phones are masked.';
+comment on column mart.producer_risk.producer_id is
+    'Producer: unified social credit code or household registry code.';
+comment on column mart.producer_risk.producer_name is
+    'Producer name (主体名称).';
+comment on column mart.producer_risk.producer_type is
+    'enterprise | cooperative | family_farm | household.';
+comment on column mart.producer_risk.region_code is
+    'Producer''s 6-digit county code.';
+comment on column mart.producer_risk.town is
+    'Producer''s town (乡镇/街道).';
+comment on column mart.producer_risk.village is
+    'Producer''s village (村/社区).';
+comment on column mart.producer_risk.grid_id is
+    'Grid supervision cell (网格编号) responsible for the producer.';
+comment on column mart.producer_risk.contact_phone_masked is
+    'Contact phone masked to the first 3 and last 4 digits (e.g. 138****1234); ''****'' when shorter than 7 digits. The full number is personal data and is not in any mart.';
+comment on column mart.producer_risk.as_of_date is
+    'End of the 12-month window: the latest sampling or certificate issue date in the warehouse (today when empty).';
+comment on column mart.producer_risk.certificates is
+    'Certificates issued in the 12 months to as_of_date.';
+comment on column mart.producer_risk.batches_sampled is
+    'Batches of this producer sampled in the 12 months to as_of_date, any task type, judged or not.';
+comment on column mart.producer_risk.batches_judged is
+    'Of batches_sampled, those with a verdict of pass or fail.';
+comment on column mart.producer_risk.failures is
+    'Failed batches in the 12 months to as_of_date.';
+comment on column mart.producer_risk.banned_failures is
+    'Failed batches with a banned substance detected (limit_kind banned) in the 12 months to as_of_date.';
+comment on column mart.producer_risk.unconfirmed_positives is
+    'Batches with a rapid-test positive not confirmed by a lab in the 12 months to as_of_date.';
+comment on column mart.producer_risk.sampling_coverage is
+    'batches_sampled per 100 certificates issued in the 12 months to as_of_date, 2 decimals; null when no certificate was issued.';
+comment on column mart.producer_risk.last_sampled_date is
+    'Latest sampling date of any batch of this producer (all time).';
+comment on column mart.producer_risk.last_failure_date is
+    'Latest sampling date of a failed batch of this producer (all time).';
+comment on column mart.producer_risk.risk_grade is
+    'A–D, first match wins: D = banned-substance failure in the window; C = any other failure or an unconfirmed rapid-test positive; B = no judged batch, or sampling_coverage < 1 per 100 certificates; A = sampled and clean.';
+comment on column mart.producer_risk.risk_reason is
+    'Why the producer has its grade, in words (English and Chinese).';
