@@ -92,7 +92,8 @@ def build_ingest_dag(feed_name: str):
             from agritrace.dag_support import summarise_feed
             from airflow.sdk.exceptions import AirflowSkipException
 
-            totals = summarise_feed(feed_name, list(outcomes))
+            # Index rather than iterate: iterating a mapped XCom probes one past the end and logs an error.
+            totals = summarise_feed(feed_name, [outcomes[i] for i in range(len(outcomes))])
             totals["orphans_loaded"] = orphans["loaded"] if orphans else 0
             if not totals["rows_loaded"] and not totals["orphans_loaded"]:
                 raise AirflowSkipException(f"nothing new in {feed.core_table}; no asset event")

@@ -32,7 +32,7 @@ def bring_up(url: str | None = None) -> list[str]:
 
 
 def _install_trace(url: str) -> None:
-    from agritrace.trace import install
+    from agritrace.trace.install import install_trace_functions
 
     with db.connect(url, autocommit=True) as conn:
-        install.install_trace(conn)
+        install_trace_functions(conn)

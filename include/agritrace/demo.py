@@ -117,7 +117,7 @@ def run_demo(*, fresh: bool, echo: Callable[[str], None]) -> int:
     echo("Warehouse:")
     for line in bring_up():
         echo(f"  {line}")
-    summary = generate_demo(landing, defect_rate=DEMO_DEFECT_RATE)
+    summary = generate_demo(landing, defect_rate=DEMO_DEFECT_RATE, defects_in_own_files=False)
     echo(f"Demo files in {landing}: " + ", ".join(f"{k} {v:,} rows" for k, v in summary.rows.items()))
     if summary.defects:
         echo("  with injected defects (these must end in quarantine): "
