@@ -1,0 +1,110 @@
+"""Traceability events for one product, as the FSMA 204 style sortable spreadsheet or EPCIS 2.0.
+
+One row per event — a certificate issued, the lot shipped to the buyer named on it, a sample taken,
+a lab report — from ``trace.product_events`` (``sql/trace/06_product_events.sql``). The columns
+follow the FDA FSMA 204 "electronic sortable spreadsheet": traceability lot code, event type and
+date, product, quantity and unit, location, the parties, and the reference document (type and
+number) that records the event.
+
+    with db.connect() as conn:
+        events = events_for_product(conn, "豇豆", date(2024, 1, 1), date(2024, 12, 31))
+    write_events_csv(events, "cowpea-2024.csv")
+    document = to_epcis(events)
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+
+from agritrace.trace import cells
+from agritrace.trace.epcis import to_epcis
+from agritrace.trace.keys import normalise_key
+from agritrace.trace.lookup import Interface
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "events_csv_text",
+    "events_for_product",
+    "to_epcis",
+    "write_events_csv",
+    "write_events_xlsx",
+]
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    # lot
+    "traceability_lot_code",
+    "tlc_kind",
+    "lot_no",
+    "trace_code",
+    # event
+    "event_type",
+    "event_sequence",
+    "event_date",
+    # product
+    "product_description",
+    "product_code",
+    "product_category",
+    "quantity",
+    "unit_of_measure",
+    "quantity_kg",
+    # where and who
+    "location_description",
+    "location_region",
+    "producer_id",
+    "producer_name",
+    "destination",
+    # evidence
+    "reference_document_type",
+    "reference_document_number",
+    "disposition",
+    "detail",
+    # sample
+    "batch_no",
+)
+
+_EVENTS = "select * from trace.product_events(%s, %s, %s, requested_by => %s, interface => %s)"
+
+
+def events_for_product(
+    conn: psycopg.Connection,
+    product: str,
+    date_from: date,
+    date_to: date,
+    *,
+    requested_by: str = "cli",
+    interface: Interface = "cli",
+) -> list[dict[str, Any]]:
+    """Every event for ``product`` (name or code, exact) between the dates, sorted by date and lot."""
+    clean = normalise_key(product)
+    if date_from > date_to:
+        raise ValueError(f"from date {date_from} is after to date {date_to}; swap them")
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_EVENTS, (clean, date_from, date_to, requested_by, interface))
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _rows(events: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[event.get(column) for column in EVENT_COLUMNS] for event in events]
+
+
+def events_csv_text(events: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    cells.write_csv(out, EVENT_COLUMNS, _rows(events))
+    return out.getvalue()
+
+
+def write_events_csv(events: list[dict[str, Any]], path: Path | str) -> Path:
+    """UTF-8 with BOM so spreadsheet programs open the Chinese text correctly."""
+    path = Path(path)
+    path.write_text(events_csv_text(events), encoding="utf-8-sig", newline="")
+    return path
+
+
+def write_events_xlsx(events: list[dict[str, Any]], path: Path | str | IO[bytes]) -> Path | IO[bytes]:
+    return cells.write_xlsx(path, {"events": (EVENT_COLUMNS, _rows(events))})

@@ -1,0 +1,16 @@
+-- trace.mask_phone: a contact phone number as shown to anyone but a regulator.
+-- Keeps the first three and last four characters (enough to confirm a number the caller already
+-- knows, not enough to dial one), e.g. 13812345678 -> 138****5678; short values are fully masked.
+create function trace.mask_phone(phone text)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = pg_catalog, pg_temp
+as $$
+    select case
+        when phone is null then null
+        when length(phone) >= 8 then left(phone, 3) || repeat('*', length(phone) - 7) || right(phone, 4)
+        else repeat('*', length(phone))
+    end
+$$;
