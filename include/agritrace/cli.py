@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import date
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -23,6 +23,21 @@ app.add_typer(db_app, name="db")
 app.add_typer(marts_app, name="marts")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(airflow_app, name="airflow")
+
+
+class _TraceGroup(TyperGroup):
+    """`agritrace trace KEY` looks a key up; `agritrace trace export …` is the one sub-command."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands:
+            args.insert(0, "lookup")
+        return super().resolve_command(ctx, args)
+
+
+trace_app = typer.Typer(cls=_TraceGroup, help="Trace lookups for regulators: `agritrace trace KEY` or "
+                        "`agritrace trace export --product 豇豆 --from 2023-01-01 --to 2023-12-31`.",
+                        no_args_is_help=True)
+app.add_typer(trace_app, name="trace")
 
 FEEDS_HELP = "producers, certificates, sampling_batches or inspection_results"
 
@@ -217,6 +232,90 @@ def report(year: int = date.today().year - 1,
     with db.connect() as conn:
         written = write_report(conn, year, path)
     typer.echo(f"wrote {written}")
+
+
+@trace_app.command("lookup", hidden=True)
+def trace_lookup(
+    key: Annotated[str, typer.Argument(help="Certificate, batch, producer, report, lot number or trace code")],
+    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Window start (YYYY-MM-DD)")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Window end (YYYY-MM-DD)")] = None,
+    recall_days: Annotated[int, typer.Option(help="Recall scope: ± days around a failing sample")] = 7,
+    out: Annotated[Optional[Path], typer.Option(help="File for csv/xlsx (default: standard output for csv)")] = None,
+    show_personal: Annotated[bool, typer.Option("--show-personal", help="Show contact data (regulators)")] = False,
+) -> None:
+    """Trace back and forward from one key."""
+    import csv
+
+    from agritrace import db
+    from agritrace.trace.lookup import KeyNotFound, MalformedKey, trace
+    from agritrace.trace.render import render_table, to_csv_rows, to_json, write_xlsx
+
+    try:
+        with db.connect() as conn:
+            result = trace(conn, key, from_date=_date(date_from), to_date=_date(date_to), recall_days=recall_days,
+                           requested_by=os.environ.get("USER", "cli"), interface="cli",
+                           include_personal=show_personal)
+    except MalformedKey as exc:
+        _fail(f"malformed key: {exc}")
+    except KeyNotFound:
+        _fail(f"{key}: not found as a certificate, batch, producer, report, lot number or trace code")
+    if format == "table":
+        typer.echo(render_table(result))
+    elif format == "json":
+        typer.echo(to_json(result))
+    elif format == "csv":
+        handle = out.open("w", newline="", encoding="utf-8-sig") if out else sys.stdout
+        csv.writer(handle).writerows(to_csv_rows(result))
+        if out:
+            handle.close()
+            typer.echo(f"wrote {out}")
+    elif format == "xlsx":
+        target = out or Path(f"trace-{key}.xlsx")
+        write_xlsx(result, target)
+        typer.echo(f"wrote {target}")
+    else:
+        _fail(f"--format must be table, json, csv or xlsx, not {format!r}")
+
+
+@trace_app.command("export")
+def trace_export(
+    product: Annotated[str, typer.Option(help="Product name, e.g. 豇豆")],
+    date_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD)")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD)")],
+    format: Annotated[str, typer.Option("--format", help="csv, xlsx or epcis")] = "xlsx",
+    out: Annotated[Optional[Path], typer.Option(help="File to write")] = None,
+) -> None:
+    """Every traceability event for a product and date range, one row per event (sortable), or EPCIS 2.0."""
+    import json
+
+    from agritrace import db
+    from agritrace.trace.epcis import to_epcis
+    from agritrace.trace.export import events_for_product, write_events_csv, write_events_xlsx
+
+    with db.connect() as conn:
+        events = events_for_product(conn, product, _date(date_from), _date(date_to),
+                                    requested_by=os.environ.get("USER", "cli"), interface="cli")
+    suffix = {"csv": "csv", "xlsx": "xlsx", "epcis": "jsonld"}.get(format)
+    if suffix is None:
+        _fail(f"--format must be csv, xlsx or epcis, not {format!r}")
+    target = out or Path(f"trace-{product}-{date_from}-{date_to}.{suffix}")
+    if format == "csv":
+        write_events_csv(events, target)
+    elif format == "xlsx":
+        write_events_xlsx(events, target)
+    else:
+        target.write_text(json.dumps(to_epcis(events), ensure_ascii=False, indent=2), encoding="utf-8")
+    typer.echo(f"{len(events)} events → {target}")
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"{text!r} is not a date; use YYYY-MM-DD")
 
 
 # --- airflow ----------------------------------------------------------------------------------

