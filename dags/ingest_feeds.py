@@ -34,7 +34,7 @@ from datetime import timedelta
 import pendulum
 from agritrace.contracts import FEEDS
 from agritrace.dag_support import default_args, table_asset
-from airflow.sdk import Metadata, dag, get_current_context, task
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Metadata, dag, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 SCHEDULES = {
@@ -58,6 +58,13 @@ def build_ingest_dag(feed_name: str):
         max_active_runs=1,
         default_args=default_args(),
         dagrun_timeout=timedelta(hours=6),
+        # Logical date = start of the daily interval; it ends a day later, and two hours after that
+        # operators want to know the data is still not in.
+        deadline=DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+            interval=timedelta(days=1, hours=2),
+            callback=AsyncCallback("agritrace.alerts.ingest_deadline_missed", kwargs={"feed": feed_name}),
+        ),
         tags=[f"feed:{feed_name}", "layer:ingest", "impact:tier1"],
         doc_md=__doc__.format(
             feed=feed_name, title_zh=feed.title_zh, title_en=feed.title_en, description=feed.description,

@@ -83,3 +83,18 @@ class AgritraceFailureNotifier(BaseNotifier):
 
 def failure_notifier() -> AgritraceFailureNotifier:
     return AgritraceFailureNotifier()
+
+
+async def ingest_deadline_missed(feed: str, context=None, **_: object) -> None:
+    """Deadline alert of the daily ingest: its run was not finished two hours after its interval ended."""
+    run = (context or {}).get("dag_run") or {}
+    dag_id = run.get("dag_id") if isinstance(run, dict) else getattr(run, "dag_id", None)
+    run_id = run.get("run_id") if isinstance(run, dict) else getattr(run, "run_id", None)
+    send_alert({
+        "dag_id": dag_id or f"ingest_{feed}",
+        "task_id": None,
+        "run_id": run_id,
+        "reason": f"deadline missed: today's {feed} ingest had not finished two hours after its data interval "
+                  "ended. Check the run in the Airflow UI (queued? a long file? a held file?).",
+        "at": datetime.now(UTC).isoformat(),
+    })

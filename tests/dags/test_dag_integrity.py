@@ -76,3 +76,27 @@ def test_marts_are_asset_triggered(dagbag):
 
 def test_parsing_is_fast(dagbag):
     assert dagbag.parse_seconds < 30
+
+
+def test_daily_ingest_has_a_deadline_two_hours_after_its_interval(dagbag):
+    from datetime import timedelta
+
+    for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
+        deadline = dagbag.dags[f"ingest_{feed}"].deadline
+        alert = deadline[0] if isinstance(deadline, list) else deadline
+        assert alert.interval == timedelta(days=1, hours=2)
+        assert alert.callback.path == "agritrace.alerts.ingest_deadline_missed"
+        assert alert.callback.kwargs == {"feed": feed}
+
+
+def test_deadline_callback_sends_an_alert(tmp_path, monkeypatch):
+    import asyncio
+    import json
+
+    from agritrace.alerts import ingest_deadline_missed
+
+    monkeypatch.setenv("AGRITRACE_HOME", str(tmp_path))
+    asyncio.run(ingest_deadline_missed("certificates", context={"dag_run": {"dag_id": "ingest_certificates",
+                                                                             "run_id": "scheduled__x"}}))
+    [alert] = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert alert["dag_id"] == "ingest_certificates" and "deadline missed" in alert["reason"]
