@@ -67,6 +67,8 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{LOCAL_PORT}/execution/",
         "AIRFLOW__CORE__PARALLELISM": "4",
+        # Locally the DAGs run as soon as they are parsed, so `make airflow` fills the UI on its own.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__API__PORT": str(LOCAL_PORT),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{LOCAL_PORT}",
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home),
@@ -149,3 +151,39 @@ def stop_stack(timeout: float = 20.0) -> list[str]:
             stopped.append(pid_file.stem)
         pid_file.unlink()
     return stopped
+
+
+def unpause_scheduled_dags() -> None:
+    """DAGs a ``dag.test()`` (``make demo``) registered first stay paused; the local stack runs them all."""
+    run_airflow(["dags", "unpause", "--treat-dag-id-as-regex", "--yes", "^(ingest_|load_reference|publish_marts)"],
+                check=False, capture=True)
+
+
+def wait_until_ready(timeout: float = 180.0) -> bool:
+    """Wait for the api-server to answer; False if it did not within ``timeout`` seconds."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{LOCAL_PORT}/api/v2/version", timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(2)
+    return False
+
+
+def land_demo_data() -> str:
+    """Put the demo set in the landing folder for the scheduled DAGs, unless files already wait there."""
+    from agritrace.pipeline import landing_files
+    from agritrace.synth import generate_demo
+
+    landing = settings().landing_dir
+    if any(landing_files(feed) for feed in ("producers", "certificates", "sampling_batches", "inspection_results")):
+        return f"landing folder {landing} already has files; left as it is"
+    summary = generate_demo(landing, defect_rate=0.002, defects_in_own_files=False)
+    rows = sum(summary.rows.values())
+    return f"landed the demo set in {landing}: {rows:,} rows in {sum(len(v) for v in summary.files.values())} files"

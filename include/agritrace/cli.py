@@ -331,7 +331,8 @@ def airflow_env_cmd() -> None:
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
-@airflow_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@airflow_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                              "help_option_names": []})
 def airflow_run(ctx: typer.Context) -> None:
     """Run any airflow command with agritrace's configuration, e.g. `agritrace airflow run dags list`."""
     from agritrace.airflow_local import run_airflow
@@ -340,13 +341,28 @@ def airflow_run(ctx: typer.Context) -> None:
 
 
 @airflow_app.command("up")
-def airflow_up() -> None:
+def airflow_up(
+    demo_data: Annotated[bool, typer.Option(help="Land the demo set for the scheduled DAGs to pick up")] = True,
+) -> None:
     """Start api-server, scheduler, dag-processor and triggerer on this machine."""
-    from agritrace.airflow_local import LOCAL_PORT, LOCAL_USER, start_stack, wait_until_ready
+    from agritrace.airflow_local import (
+        LOCAL_PORT,
+        LOCAL_USER,
+        land_demo_data,
+        start_stack,
+        unpause_scheduled_dags,
+        wait_until_ready,
+    )
+    from agritrace.bootstrap import bring_up
 
+    for line in bring_up():
+        typer.echo(line)
+    if demo_data:
+        typer.echo(land_demo_data())
     pids = start_stack()
     typer.echo("started " + ", ".join(f"{k} (pid {v})" for k, v in pids.items()))
     ready = wait_until_ready()
+    unpause_scheduled_dags()
     typer.echo(f"Airflow UI: http://localhost:{LOCAL_PORT}  (log in as {LOCAL_USER} / admin)"
                + ("" if ready else "  — still starting; give it a minute"))
     typer.echo(f"agritrace pages: http://localhost:{LOCAL_PORT}/agritrace/ui/quality · /agritrace/ui/trace · "
