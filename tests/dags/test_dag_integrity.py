@@ -11,7 +11,7 @@ from agritrace.dag_support import TAG_VOCABULARY
 
 EXPECTED_DAGS = {
     "load_reference", "ingest_producers", "ingest_certificates", "ingest_sampling_batches",
-    "ingest_inspection_results", "publish_marts", "replay_quarantine",
+    "ingest_inspection_results", "publish_marts", "replay_quarantine", "retry_orphans",
 }
 
 
