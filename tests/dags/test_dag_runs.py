@@ -12,6 +12,7 @@ import pendulum
 import psycopg
 import pytest
 
+from agritrace.airflow_local import run_dag_in_process
 from agritrace.bootstrap import bring_up
 from agritrace.config import DAGS_DIR
 from agritrace.quality.rules import uscc_check_character
@@ -62,7 +63,7 @@ ROWS = [f"{uscc(i)},主体{i},企业,440902,金塘镇" for i in range(1, 6)]
 
 def test_a_dag_run_loads_the_landing_folder_and_emits_the_asset(dags, ready, landing):
     land(landing, "day1.csv", ROWS)
-    run = dags["ingest_producers"].test()
+    run = run_dag_in_process(dags["ingest_producers"])
     assert str(run.state) in ("success", "DagRunState.SUCCESS")
     assert len(core_snapshot(ready)) == 5
     assert (landing / "producers" / "archive").is_dir()
@@ -70,12 +71,12 @@ def test_a_dag_run_loads_the_landing_folder_and_emits_the_asset(dags, ready, lan
 
 def test_rerunning_with_the_same_files_changes_nothing(dags, ready, landing):
     land(landing, "day1.csv", ROWS)
-    dags["ingest_producers"].test()
+    run_dag_in_process(dags["ingest_producers"])
     before = core_snapshot(ready)
     # The sender delivers the same file again (another name), and the DAG runs again.
     archived = next((landing / "producers" / "archive").iterdir())
     shutil.copy(archived, landing / "producers" / "again.csv")
-    dags["ingest_producers"].test()
+    run_dag_in_process(dags["ingest_producers"])
     assert core_snapshot(ready) == before
     with psycopg.connect(ready) as conn:
         assert conn.execute("select count(*) from ops.files").fetchone()[0] == 1
@@ -88,7 +89,7 @@ def test_backfilling_several_days_gives_the_same_core_as_one_run(dags, ready, la
         archived = list((landing / "producers" / "archive").glob("*")) if day > 1 else []
         for path in archived:
             shutil.copy(path, landing / "producers" / f"day{day}_{path.name}")
-        run = dags["ingest_producers"].test(logical_date=pendulum.datetime(2026, 3, day, tz="Asia/Shanghai"))
+        run = run_dag_in_process(dags["ingest_producers"], logical_date=pendulum.datetime(2026, 3, day, tz="Asia/Shanghai"))
         assert str(run.state) in ("success", "DagRunState.SUCCESS")
     assert len(core_snapshot(ready)) == 5
     with psycopg.connect(ready) as conn:
@@ -99,7 +100,7 @@ def test_clearing_a_finished_file_task_is_safe(dags, ready, landing):
     from agritrace.dag_support import ingest_landing_file
 
     path = land(landing, "day1.csv", ROWS)
-    dags["ingest_producers"].test()
+    run_dag_in_process(dags["ingest_producers"])
     before = core_snapshot(ready)
     # A cleared mapped task runs again with the same input: the path its first attempt archived.
     [outcome] = ingest_landing_file("producers", str(path), "manual__cleared")
@@ -111,7 +112,7 @@ def test_a_held_file_fails_its_task_and_the_notifier_fires(dags, ready, landing,
     monkeypatch.setenv("AGRITRACE_HOME", str(tmp_path / "home"))
     land(landing, "bad.csv", ["NOT-A-CODE,坏,企业,440902,金塘镇", "ALSO-BAD,坏,企业,440902,金塘镇"])
     land(landing, "good.csv", ROWS)
-    run = dags["ingest_producers"].test()
+    run = run_dag_in_process(dags["ingest_producers"])
     assert "failed" in str(run.state).lower()
     # The other file of the same run still loaded.
     assert len(core_snapshot(ready)) == 5
@@ -119,3 +120,19 @@ def test_a_held_file_fails_its_task_and_the_notifier_fires(dags, ready, landing,
     alert = next(a for a in alerts if a["task_id"] == "ingest_file")
     assert alert["dag_id"] == "ingest_producers"
     assert "held" in alert["reason"] and "bad.csv" in alert["reason"]
+
+
+def test_orphans_load_when_their_parent_arrives_through_the_asset_triggered_dag(dags, ready, landing):
+    from agritrace.pipeline import process_file
+
+    certificates = landing / "certificates" / "early.csv"
+    certificates.write_text("certificate_no,producer_id,product_name,quantity,unit,issue_date,commitment_basis\n"
+                            f"HG-9,{uscc(9)},豇豆,50,斤,2023-05-01,自检合格\n", encoding="utf-8")
+    process_file(certificates, "certificates", url=ready)
+    land(landing, "late.csv", [f"{uscc(9)},后到,企业,440902,金塘镇"])
+    run_dag_in_process(dags["ingest_producers"])
+    run = run_dag_in_process(dags["retry_orphans"])
+    assert str(run.state) in ("success", "DagRunState.SUCCESS")
+    with psycopg.connect(ready) as conn:
+        assert conn.execute("select quantity_kg from core.certificates").fetchall() == [(25,)]
+        assert conn.execute("select status from quarantine.rows").fetchall() == [("loaded",)]
