@@ -6,6 +6,7 @@ other column and the quarantine shows them like any other reason.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -81,8 +82,11 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
                 (batches,),
             )
         }
-    frame["batch_product"] = frame["batch_no"].map(lambda b: info.get(b, (None, None))[0])
-    frame["sampling_date"] = pd.to_datetime(frame["batch_no"].map(lambda b: info.get(b, (None, None))[1]))
+    # Dict lookups and work per distinct value: a file repeats batches, analytes and values heavily.
+    products = {batch: product for batch, (product, _) in info.items()}
+    dates = {batch: sampled for batch, (_, sampled) in info.items()}
+    frame["batch_product"] = _lookup(frame["batch_no"], products)
+    frame["sampling_date"] = pd.to_datetime(_lookup(frame["batch_no"], dates))
 
     analytes: dict[str, object] = {}
     for name in frame["analyte"].dropna().unique():
@@ -90,14 +94,11 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
             analytes[name] = reference.resolve_analyte(name)
         except ValueError:
             analytes[name] = None
-    frame["analyte_code"] = frame["analyte"].map(
-        lambda name: getattr(analytes.get(name), "code", None) if name is not None else None)
+    frame["analyte_code"] = _lookup(frame["analyte"], {name: getattr(a, "code", None) for name, a in analytes.items()})
     known = flag_column("analyte", "known")
     frame[known] = frame["analyte"].isna() | frame["analyte_code"].notna()
 
     def readable(value) -> bool:
-        if value is None:
-            return True
         try:
             parse_result_value(value)
             return True
@@ -105,11 +106,14 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
             return False
 
     value_ok = flag_column("result_value", "readable")
-    frame[value_ok] = frame["result_value"].map(readable).astype(bool)
-    frame["test_kind"] = frame["unit"].map(lambda u: "rapid" if u == "%" else "lab")
+    values = frame["result_value"]
+    verdicts = {value: readable(value) for value in values.dropna().unique()}
+    frame[value_ok] = (values.isna() | values.map(verdicts).eq(True)).astype(bool)
+    frame["test_kind"] = np.where(frame["unit"].eq("%").to_numpy(dtype=bool), "rapid", "lab").astype(object)
     # One key column, empty unless every part is known, so GX and the mask agree on what a duplicate is.
     parts = frame[["batch_no", "analyte_code", "test_kind"]]
-    frame["item_key"] = parts.astype(str).agg("|".join, axis=1).where(parts.notna().all(axis=1), None)
+    joined = parts["batch_no"].astype(str) + "|" + parts["analyte_code"].astype(str) + "|" + parts["test_kind"]
+    frame["item_key"] = joined.where(parts.notna().all(axis=1), None)
     return [
         flag_check("reference:analyte", "analyte", known,
                    "analyte is not in the analyte reference; add an alias to ref.analyte_aliases and replay"),
@@ -117,6 +121,12 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
                    "result_value is neither a number nor a non-detect word (ND, 未检出, <LOD, -)"),
         unique_check(["item_key"], "batch_no+analyte"),
     ]
+
+
+def _lookup(series: pd.Series, table: dict) -> pd.Series:
+    """``table[value]`` for every value (None where absent or missing), as an object column."""
+    found = series.map(table)
+    return found.astype(object).where(found.notna(), None)
 
 
 def add_reading_checks(frame: pd.DataFrame, problems) -> list[Check]:

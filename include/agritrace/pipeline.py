@@ -9,6 +9,7 @@ retry starts the file over. Airflow tasks and the ``agritrace ingest`` command b
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import shutil
@@ -18,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -141,12 +143,31 @@ def _prepare(feed: Feed, raw: pd.DataFrame, conn: psycopg.Connection, reference,
     return frame, checks
 
 
+_JUDGED_FIELDS = ("analyte_code", "test_kind", "result_value", "is_nondetect", "value_mg_kg", "lod_mg_kg",
+                  "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified", "ratio_to_limit",
+                  "verdict", "verdict_reason", "verdict_disagrees")
+# Everything judge_item reads from a row: rows equal on these get the same verdict.
+_JUDGED_FROM = ["batch_product", "analyte", "result_value", "unit", "lod", "mrl", "standard", "verdict"]
+
+
 def _judge(frame: pd.DataFrame, reference) -> tuple[pd.DataFrame, dict[int, list[dict]]]:
-    """Inspection results: one verdict per item, by the judgement engine."""
+    """Inspection results: one verdict per item, by the judgement engine.
+
+    ``judge_item`` is pure, and a file repeats the same (product, analyte, value, unit, LOD, MRL,
+    standard, verdict) on most of its rows, so each distinct combination is judged once and its
+    verdict spread to every row that carries it.
+    """
     from agritrace.reference import judge_item
 
-    rows, problems = {}, {}
-    for index, row in frame.iterrows():
+    problems: dict[int, list[dict]] = {}
+    if frame.empty:
+        return pd.DataFrame(), problems
+    groups = frame.groupby(_JUDGED_FROM, dropna=False, sort=False).ngroup().to_numpy()
+    # ngroup numbers groups in order of appearance, so the first row of group k is first[k].
+    _, first = np.unique(groups, return_index=True)
+    verdicts, errors = {}, {}
+    for group, position in enumerate(first):
+        row = frame.iloc[position]
         try:
             verdict = judge_item(
                 reference, product=row["batch_product"], analyte=row["analyte"], result_value=row["result_value"],
@@ -154,27 +175,29 @@ def _judge(frame: pd.DataFrame, reference) -> tuple[pd.DataFrame, dict[int, list
                 standard=row["standard"], supplied_verdict=row["verdict"],
             )
         except ValueError as exc:
-            # An unknown standard or product names its own column; anything else is about the value.
-            column = {"standard": "standard", "product": "batch_no", "analyte": "analyte"}.get(
-                getattr(exc, "kind", None), "result_value")
-            problems[index] = [{"rule": "judgement", "column": column, "value": row.get(column),
-                                "message": str(exc)}]
+            errors[group] = exc
             continue
-        rows[index] = {
-            **{k: getattr(verdict, k) for k in (
-                "analyte_code", "test_kind", "result_value", "is_nondetect", "value_mg_kg", "lod_mg_kg",
-                "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified", "ratio_to_limit",
-                "verdict", "verdict_reason", "verdict_disagrees")},
-            "supplied_verdict": row["verdict"],
-        }
-    judged = pd.DataFrame.from_dict(rows, orient="index")
-    if judged.empty:
-        return judged, problems
-    out = frame.loc[judged.index].copy()
+        verdicts[group] = {k: getattr(verdict, k) for k in _JUDGED_FIELDS}
+    judged_rows = np.isin(groups, list(verdicts))
+    for position in np.flatnonzero(~judged_rows):
+        exc = errors[groups[position]]
+        # An unknown standard or product names its own column; anything else is about the value.
+        column = {"standard": "standard", "product": "batch_no", "analyte": "analyte"}.get(
+            getattr(exc, "kind", None), "result_value")
+        index = frame.index[position]
+        problems[index] = [{"rule": "judgement", "column": column, "value": frame.iloc[position].get(column),
+                            "message": str(exc)}]
+    if not verdicts:
+        return pd.DataFrame(), problems
+    table = pd.DataFrame.from_dict(verdicts, orient="index")
+    judged = table.loc[groups[judged_rows]]
+    out = frame.iloc[np.flatnonzero(judged_rows)].rename_axis(None)
+    judged.index = out.index
+    judged["supplied_verdict"] = out["verdict"]
     out = out.drop(columns=[c for c in judged.columns if c in out.columns])
     out = out.join(judged)
     out["analyte_name"] = out["analyte"]
-    out["result_raw"] = frame.loc[judged.index, "result_value"]
+    out["result_raw"] = frame.loc[out.index, "result_value"]
     return out, problems
 
 
@@ -213,11 +236,31 @@ def _update_batch_verdicts(conn: psycopg.Connection, staging, reference) -> None
     for batch_no, analyte_code, test_kind, verdict in items:
         by_batch.setdefault(batch_no, []).append(
             SimpleNamespace(analyte_code=analyte_code, test_kind=test_kind, verdict=verdict))
-    with conn.cursor() as cur:
-        cur.executemany(
-            "update core.sampling_batches set batch_verdict = %s where batch_no = %s",
-            [(judge_batch(v, ref=reference), b) for b, v in by_batch.items()],
-        )
+    if not by_batch:
+        return
+    # One UPDATE joined to a COPYed table: a file touches tens of thousands of batches, and an UPDATE
+    # per batch costs a round trip each.
+    conn.execute("drop table if exists pg_temp.batch_verdicts")
+    conn.execute("create temp table batch_verdicts (batch_no text, batch_verdict text) on commit drop")
+    with conn.cursor() as cur, cur.copy("copy batch_verdicts (batch_no, batch_verdict) from stdin") as copy:
+        for batch_no, batch_items in by_batch.items():
+            copy.write_row((batch_no, judge_batch(batch_items, ref=reference)))
+    conn.execute("""update core.sampling_batches b set batch_verdict = v.batch_verdict
+                      from batch_verdicts v where b.batch_no = v.batch_no""")
+    conn.execute("drop table batch_verdicts")
+
+
+def _with_last(items: Iterator) -> Iterator[tuple[object, bool]]:
+    """Each item with whether it is the last one (reads one item ahead)."""
+    iterator = iter(items)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True
 
 
 def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_id: int, today: date,
@@ -230,9 +273,11 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         staging, sql.Identifier(*feed.core_table.split("."))))
     outcome = FileOutcome(feed.name, "", "loaded", file_id)
     reasons_count: dict[str, int] = {}
+    # Rows waiting for a parent are not bad data: they do not count towards the gate.
+    waiting_for_parent = 0
     seen_keys: set = set()
     key_columns = CORE_KEYS[feed.name]
-    for number, parsed in enumerate(chunks):
+    for number, (parsed, last) in enumerate(_with_last(chunks)):
         raw = parsed.raw
         outcome.rows_in += len(raw)
         outcome.encoding, outcome.profile = parsed.encoding, parsed.profile
@@ -241,7 +286,9 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         profile = next((p for p in profiles if p.name == parsed.profile), None)
         frame, checks = _prepare(feed, raw, conn, reference, today, profile)
         checks += add_reading_checks(frame, parsed.problems)
-        validation = validate(f"{feed.name}_contract", frame, raw, checks, docs_dir=docs_dir, use_gx=use_gx)
+        # The Data Docs site keeps only the latest validation page, so only the last chunk's is built.
+        validation = validate(f"{feed.name}_contract", frame, raw, checks, docs_dir=docs_dir if last else None,
+                              use_gx=use_gx)
         reasons = dict(validation.reasons)
         orphan_only = dict(validation.orphan_only)
         passing = validation.passing
@@ -259,8 +306,8 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                                    "message": "key appears more than once in this file"}]
                 orphan_only[index] = False
             passing = passing.drop(index=repeated)
-        seen_keys.update(map(tuple, passing[key_columns].astype(str).to_numpy()))
         if len(passing):
+            seen_keys.update(map(tuple, passing[key_columns].astype(str).to_numpy()))
             staged = passing.copy()
             staged["file_id"] = file_id
             copy_frame(conn, staging, staged, columns)
@@ -270,13 +317,14 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                          orphan_only=orphan_only)
         _record_dq(conn, file_id, feed.name, validation)
         outcome.rows_quarantined += len(reasons)
+        waiting_for_parent += sum(1 for index in reasons if orphan_only.get(index))
         outcome.rows_loaded += len(passing)
         for row_reasons in reasons.values():
             for reason in row_reasons:
                 key = f"{reason['rule']}:{reason['column']}"
                 reasons_count[key] = reasons_count.get(key, 0) + 1
     outcome.top_reasons = dict(sorted(reasons_count.items(), key=lambda kv: -kv[1]))
-    share = outcome.rows_quarantined / outcome.rows_in if outcome.rows_in else 0.0
+    share = (outcome.rows_quarantined - waiting_for_parent) / outcome.rows_in if outcome.rows_in else 0.0
     if outcome.rows_in and share > gate_share:
         outcome.status = "held"
         outcome.rows_loaded = 0
@@ -326,13 +374,17 @@ def _move(path: Path, folder: str, file_id: int | None, reason: str | None = Non
 def _feed_streams(path: Path, feed: Feed, profiles, chunk_rows: int) -> dict[str, Callable[[], Iterator]]:
     """The feeds one file carries (a profiled flat file may carry two), each as a fresh chunk stream.
 
-    Reading the first chunk here makes an unreadable file fail before anything is written. Each
-    feed re-reads the file, so memory stays bounded by one chunk whatever the file's size.
+    Reading the first chunk here makes an unreadable file fail before anything is written. A file
+    carrying one feed (the usual case) streams on from what was read, so it is parsed once; a file
+    carrying two is re-read for each, so memory stays bounded by one chunk whatever the file's size.
     """
     from agritrace.ingest import iter_feed_file
 
-    first_chunk = list(_first_chunk(iter_feed_file(path, feed, profiles, chunk_rows=chunk_rows)))
-    names = [parsed.feed for parsed in first_chunk]
+    chunks = iter_feed_file(path, feed, profiles, chunk_rows=chunk_rows)
+    head = _first_chunk(chunks)
+    names = list(dict.fromkeys(parsed.feed for parsed in head))
+    if len(names) == 1:
+        return {names[0]: lambda: itertools.chain(head, chunks)}
 
     def stream(name: str) -> Iterator:
         return (p for p in iter_feed_file(path, feed, profiles, chunk_rows=chunk_rows) if p.feed == name)
@@ -340,14 +392,15 @@ def _feed_streams(path: Path, feed: Feed, profiles, chunk_rows: int) -> dict[str
     return {name: (lambda name=name: stream(name)) for name in names}
 
 
-def _first_chunk(chunks: Iterator) -> Iterator:
-    """The ParsedFiles of the first chunk (one per carried feed)."""
-    seen = set()
+def _first_chunk(chunks: Iterator) -> list:
+    """The ParsedFiles of the first chunk (one per carried feed), then the one read past its end, if any."""
+    head, seen = [], set()
     for parsed in chunks:
+        head.append(parsed)
         if parsed.feed in seen:
-            return
+            break
         seen.add(parsed.feed)
-        yield parsed
+    return head
 
 
 def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, url: str | None = None,

@@ -7,11 +7,8 @@ server's whole process group is stopped afterwards whatever happened.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -25,6 +22,7 @@ import pytest
 from agritrace.airflow_local import LOCAL_USER, airflow_bin, connection_json
 from agritrace.config import PROJECT_ROOT, WAREHOUSE_CONN_ID
 from psycopg import sql
+from support import free_port, local_password, stop, tail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -32,7 +30,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 MIGRATE_SECONDS = 240
 START_SECONDS = 90
-STOP_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -80,10 +77,6 @@ def delivered(e2e_warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> P
     return home
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _server_env(port: int, warehouse: str, home: Path) -> dict[str, str]:
@@ -102,26 +95,14 @@ def _server_env(port: int, warehouse: str, home: Path) -> dict[str, str]:
     }
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
 
 
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_SECONDS)
 
 
 @pytest.fixture(scope="module")
 def airflow_server(e2e_warehouse: str, delivered: Path) -> Iterator[Server]:
     """``airflow api-server`` on a free port with the plugin; its metadata database migrated first."""
-    port = _free_port()
+    port = free_port()
     env = _server_env(port, e2e_warehouse, delivered)
     migrate = subprocess.run([airflow_bin(), "db", "migrate"], env=env, capture_output=True, text=True,
                              timeout=MIGRATE_SECONDS, check=False)
@@ -135,18 +116,18 @@ def airflow_server(e2e_warehouse: str, delivered: Path) -> Iterator[Server]:
         deadline = time.monotonic() + START_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the api-server exited with {process.returncode}:\n{_tail(log)}")
+                pytest.fail(f"the api-server exited with {process.returncode}:\n{tail(log)}")
             try:
                 if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the api-server did not answer within {START_SECONDS} s:\n{_tail(log)}")
+                pytest.fail(f"the api-server did not answer within {START_SECONDS} s:\n{tail(log)}")
             time.sleep(0.5)
         yield Server(base, e2e_warehouse, delivered, log)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -183,10 +164,6 @@ def signed_in(browser, airflow_server: Server) -> Iterator[object]:
         context.close()
 
 
-def local_password() -> str:
-    """The local admin's password, from the SimpleAuthManager passwords file airflow_env() wrote."""
-    passwords = Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    return json.loads(passwords.read_text())[LOCAL_USER]
 
 
 @pytest.fixture(scope="session")

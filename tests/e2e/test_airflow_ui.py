@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import LOCAL_USER, local_password
+from agritrace.airflow_local import LOCAL_USER
 from demo_files import FAILING_BATCH
+from support import local_password
 
 pytestmark = pytest.mark.e2e
 

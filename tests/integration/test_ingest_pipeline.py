@@ -166,3 +166,18 @@ def test_demo_set_loads_with_every_defect_in_quarantine_for_its_reason(ready, la
                    if name == defect.file.name and any(x["rule"] == expected_rule[defect.kind] for x in r)
                    and {p for p in str(defect.key).split("|") if p} <= {str(v) for v in raw.values()}]
         assert matches, f"{defect.kind} in {defect.file} row {defect.row} ({column}) is not quarantined for it"
+
+
+def test_a_file_of_orphans_is_not_held_and_loads_when_parents_arrive(ready, landing):
+    results = write(landing / "inspection_results", "early.csv",
+                    ["batch_no,analyte,result_value,unit", "B-LATE,灭蝇胺,ND,mg/kg", "B-LATE,克百威,ND,mg/kg"])
+    [outcome] = process_file(results, "inspection_results", url=ready)
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 0, 2)
+    write(landing / "producers", "p.csv", [PRODUCER_HEADER, f"{uscc(7)},甲,企业,440902,金塘镇"])
+    process_file(landing / "producers" / "p.csv", "producers", url=ready)
+    batches = write(landing / "sampling_batches", "b.csv", [
+        "batch_no,task_type,sampling_level,sampling_date,sampling_stage,producer_id,product_name",
+        f"B-LATE,例行监测,区县,2023-06-01,生产基地,{uscc(7)},豇豆"])
+    process_file(batches, "sampling_batches", url=ready)
+    assert replay("inspection_results", orphans_only=True, url=ready).loaded == 2
+    assert query(ready, "select batch_verdict from core.sampling_batches") == [("pass",)]

@@ -14,6 +14,9 @@ import psycopg
 from psycopg import sql
 
 NULL = r"\N"
+# What pandas.api.types.infer_dtype calls a column that cannot hold a list or tuple.
+_SCALAR_KINDS = frozenset({"string", "empty", "boolean", "integer", "floating", "mixed-integer-float", "decimal",
+                           "date", "datetime", "datetime64", "time", "bytes"})
 
 
 def _csv_value(value):
@@ -31,7 +34,8 @@ def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFr
     )
     data = frame.loc[:, list(columns)]
     for column in columns:
-        if data[column].dtype == object:
+        # Only a column holding lists needs the per-value conversion; most hold text alone.
+        if data[column].dtype == object and pd.api.types.infer_dtype(data[column], skipna=True) not in _SCALAR_KINDS:
             data[column] = data[column].map(_csv_value)
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for start in range(0, len(data), chunk_rows):

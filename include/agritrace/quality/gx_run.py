@@ -71,8 +71,24 @@ def _expectation(check: Check):
     return cls(**check.kwargs, meta={"rule": check.rule, "column": check.column, "message": check.message})
 
 
+def _columns_read(checks: list[Check]) -> list[str]:
+    """The frame columns the expectations look at, in first-use order."""
+    columns: dict[str, None] = {}
+    for check in checks:
+        for key in ("column", "column_A", "column_B"):
+            if key in check.kwargs:
+                columns[check.kwargs[key]] = None
+        for column in check.kwargs.get("column_list", ()):
+            columns[column] = None
+    return list(columns)
+
+
 def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``frame`` with one expectation per check; results come back in ``checks`` order."""
+    # GX filters the whole batch frame for every expectation (rows where the column is not null), and
+    # pandas consolidates each filtered copy: a consolidated frame of only the columns the suite reads
+    # makes those copies several times cheaper. (A deep copy is consolidated.)
+    batch_frame = frame[_columns_read(checks)].copy()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     source = context.data_sources.add_pandas("agritrace")
@@ -97,7 +113,7 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], docs_di
         gx.Checkpoint(name=f"{suite_name}_checkpoint", validation_definitions=[definition], actions=actions,
                       result_format="SUMMARY")
     )
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    result = checkpoint.run(batch_parameters={"dataframe": batch_frame})
     validation = next(iter(result.run_results.values()))
     by_key = {(r.expectation_config.meta["rule"], r.expectation_config.meta["column"]): r for r in validation.results}
     outcomes = []

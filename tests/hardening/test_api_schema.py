@@ -1,0 +1,69 @@
+"""Schemathesis against the web app's own OpenAPI description: generated calls never get a 5xx.
+
+Login is Airflow's business (``test_access`` proves calls without one are refused), so here the
+login dependency is overridden with an admin, who holds every right: every operation is reachable.
+The number of generated calls per operation is bounded, and derandomised so a run is repeatable;
+the 5xx answers longer runs found (integers beyond bigint) are pinned in ``test_access``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis belongs in the dev dependency group")
+
+from agritrace.web import auth
+from agritrace.web.app import create_app
+from hardening_helpers import Warehouse
+from hypothesis import HealthCheck, assume, settings
+
+EXAMPLES_PER_OPERATION = 25
+BIGINT_MAX = 2**63 - 1
+# Known bug pinned by test_access.test_out_of_range_integers_are_refused_not_a_server_error: these
+# parameters reach Postgres unbounded. Drop this filter when that test's xfails are removed.
+UNBOUNDED_INTEGERS = ("file_id", "offset")
+
+
+def _hits_known_bug(case) -> bool:
+    query = case.query or {}
+    return any(_int(query.get(name)) > BIGINT_MAX for name in UNBOUNDED_INTEGERS)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+
+
+def _app():
+    """The real app; creating it touches no database, and requests read the warehouse URL from the environment."""
+    app = create_app()
+    app.dependency_overrides[auth.current_viewer] = lambda: auth.Viewer(
+        username="schemathesis", role="admin", rights=auth.rights_for_role("admin"))
+    return app
+
+
+# Loaded at import: schemathesis's lazy fixture loader does not work with this pytest.
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+
+
+@pytest.fixture(scope="module")
+def warehouse_for_api(shared: Warehouse) -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AGRITRACE_DATABASE_URL", shared.url)
+        yield shared.url
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
+def test_generated_calls_never_get_a_server_error(case, warehouse_for_api: str) -> None:
+    assume(not _hits_known_bug(case))
+    response = case.call()
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query}: {response.text[:500]}"

@@ -1,0 +1,258 @@
+"""Crashes, a lost database connection and two runs at once: nothing lost, nothing counted twice.
+
+A load is one transaction per feed per file, and the file is claimed in ``ops.files`` under a
+session advisory lock. These tests break a load at its worst moments and check that the retry
+ends with exactly the rows of one clean load:
+
+- the loader process dies after every COPY into staging and before the upsert into core
+  (``os._exit`` in a child process: no cleanup runs), or is SIGKILLed while Postgres is running
+  its COPY or its upsert;
+- the database drops the loader's connections mid-load. Restarting the shared test server would
+  break every other test using it, so the restart is simulated the way a client sees it:
+  ``pg_terminate_backend`` on every connection of the load (the claim's and the loader's), which
+  is exactly what a server restart does to them;
+- two runs process the same file at the same moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from agritrace import pipeline
+from agritrace.load import ledger
+from hardening_helpers import CERTIFICATE_COLUMNS, Warehouse, certificate_row, query, write_csv
+
+CHILD = Path(__file__).with_name("child_load.py")
+BAD = 5  # rows with a future issue date: quarantined on every attempt
+
+
+def certificates_file(w: Warehouse, folder: Path, good: int, name: str) -> tuple[Path, list[str]]:
+    rows = [certificate_row(w.keys.certificate(), w.producer_id) for _ in range(good)]
+    rows += [certificate_row(w.keys.certificate(), w.producer_id, issue_date="2099-01-01") for _ in range(BAD)]
+    path = write_csv(folder / "certificates" / name, CERTIFICATE_COLUMNS, rows)
+    return path, [r["certificate_no"] for r in rows]
+
+
+def spawn(path: Path, url: str, *flags: str, app: str, chunk_rows: int = 100_000) -> subprocess.Popen:
+    env = {**os.environ, "PGAPPNAME": app}
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), str(path), "certificates", url, "--chunk-rows", str(chunk_rows), *flags],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def backends(url: str, app: str) -> list[tuple[int, str, str]]:
+    return query(url, "select pid, state, query from pg_stat_activity where application_name = %s", (app,))
+
+
+def wait_until_gone(url: str, app: str, timeout: float = 30) -> None:
+    """The dead client's server processes notice the closed socket and end (their locks with them)."""
+    deadline = time.monotonic() + timeout
+    while backends(url, app):
+        assert time.monotonic() < deadline, f"backends of {app} still alive: {backends(url, app)}"
+        time.sleep(0.05)
+
+
+def file_state(url: str, path_sha: str) -> list[tuple]:
+    return query(url, "select file_id, status, rows_in, rows_loaded, rows_quarantined from ops.files "
+                      "where feed = 'certificates' and sha256 = %s", (path_sha,))
+
+
+def assert_nothing_committed(w: Warehouse, sha: str, keys: list[str], path: Path) -> int:
+    [(file_id, status, *_)] = file_state(w.url, sha)
+    assert status == "processing", "the crashed attempt never finished"
+    assert query(w.url, "select count(*) from core.certificates where certificate_no = any(%s)", (keys,)) == [(0,)]
+    assert query(w.url, "select count(*) from quarantine.rows where file_id = %s", (file_id,)) == [(0,)]
+    assert query(w.url, "select to_regclass(%s)", (f"staging.certificates_{file_id}",)) == [(None,)]
+    assert path.exists(), "the file waits in the landing folder for the retry"
+    return file_id
+
+
+def assert_loaded_once(w: Warehouse, sha: str, keys: list[str], good: int) -> None:
+    [(file_id, status, rows_in, loaded, quarantined)] = file_state(w.url, sha)
+    assert (status, rows_in, loaded, quarantined) == ("loaded", good + BAD, good, BAD)
+    assert query(w.url, "select count(*), count(distinct certificate_no) from core.certificates "
+                        "where certificate_no = any(%s)", (keys,)) == [(good, good)]
+    assert query(w.url, "select count(*), count(distinct row_number) from quarantine.rows where file_id = %s",
+                 (file_id,)) == [(BAD, BAD)]
+    assert query(w.url, "select count(*) from dq.validation_runs where file_id = %s", (file_id,)) == [(0,)]
+
+
+def retry(w: Warehouse, path: Path) -> pipeline.FileOutcome:
+    [outcome] = pipeline.process_file(path, "certificates", url=w.url, use_gx=False, chunk_rows=500)
+    return outcome
+
+
+def assert_same_content_again_is_skipped(w: Warehouse, path_in_archive: Path, folder: Path, keys: list[str],
+                                         good: int) -> None:
+    again = folder / "certificates" / "again.csv"
+    shutil.copy(path_in_archive, again)
+    [outcome] = pipeline.process_file(again, "certificates", url=w.url, use_gx=False)
+    assert outcome.status == "skipped"
+    assert query(w.url, "select count(*) from core.certificates where certificate_no = any(%s)", (keys,)) == [(good,)]
+
+
+def test_loader_killed_between_copy_and_upsert_retry_loads_every_row_once(shared: Warehouse, landing_dir: Path):
+    good = 2_000
+    path, keys = certificates_file(shared, landing_dir, good, "killed.csv")
+    sha = ledger.sha256_of(path)
+    app = f"hardening-{uuid.uuid4().hex[:8]}"
+    child = spawn(path, shared.url, "--die-before-upsert", app=app, chunk_rows=500)
+    _, err = child.communicate(timeout=300)
+    assert child.returncode == 17, err[-2000:]
+    wait_until_gone(shared.url, app)
+    file_id = assert_nothing_committed(shared, sha, keys, path)
+
+    outcome = retry(shared, path)
+    assert (outcome.status, outcome.file_id, outcome.rows_loaded, outcome.rows_quarantined) == (
+        "loaded", file_id, good, BAD)
+    assert_loaded_once(shared, sha, keys, good)
+    archived = landing_dir / "certificates" / "archive" / f"{file_id}_killed.csv"
+    assert_same_content_again_is_skipped(shared, archived, landing_dir, keys, good)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("statement", ["copy", "insert into \"core\""], ids=["during_copy", "during_upsert"])
+def test_loader_sigkilled_mid_statement_retry_loads_every_row_once(shared: Warehouse, landing_dir: Path,
+                                                                   statement: str):
+    good = 60_000
+    path, keys = certificates_file(shared, landing_dir, good, f"sigkill_{statement[:4]}.csv")
+    sha = ledger.sha256_of(path)
+    app = f"hardening-{uuid.uuid4().hex[:8]}"
+    child = spawn(path, shared.url, app=app, chunk_rows=10_000)
+    seen = None
+    deadline = time.monotonic() + 300
+    while seen is None and child.poll() is None and time.monotonic() < deadline:
+        seen = next((q for _, state, q in backends(shared.url, app)
+                     if state == "active" and q.lower().lstrip().startswith(statement)), None)
+        if seen is None:
+            time.sleep(0.002)
+    assert seen is not None, f"never saw {statement!r} running; the child ended first: {child.poll()}"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    wait_until_gone(shared.url, app)
+    assert_nothing_committed(shared, sha, keys, path)
+
+    outcome = retry(shared, path)
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", good, BAD)
+    assert_loaded_once(shared, sha, keys, good)
+
+
+def _terminate_every_other_connection(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as admin:
+        return len(admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'"
+        ).fetchall())
+
+
+@pytest.mark.parametrize("where", ["copy_frame", "_upsert_from_staging"], ids=["mid_copy", "at_upsert"])
+def test_database_connections_dropped_mid_load_retry_completes(shared: Warehouse, landing_dir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, where: str):
+    good = 1_500
+    path, keys = certificates_file(shared, landing_dir, good, f"dropped_{where}.csv")
+    sha = ledger.sha256_of(path)
+    original = getattr(pipeline, where)
+    calls = []
+
+    def restart_then_continue(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2 or where == "_upsert_from_staging":  # the second chunk's COPY, or the upsert
+            assert _terminate_every_other_connection(shared.url) >= 2  # the claim's and the loader's
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, where, restart_then_continue)
+    with pytest.raises(psycopg.OperationalError):
+        pipeline.process_file(path, "certificates", url=shared.url, use_gx=False, chunk_rows=500)
+    monkeypatch.undo()
+    assert_nothing_committed(shared, sha, keys, path)
+
+    outcome = retry(shared, path)
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", good, BAD)
+    assert_loaded_once(shared, sha, keys, good)
+
+
+def _race(targets) -> list:
+    """Run the callables at the same instant on threads; their results (or exceptions) in order."""
+    barrier = threading.Barrier(len(targets))
+    results: list = [None] * len(targets)
+
+    def run(i, target):
+        barrier.wait()
+        try:
+            results[i] = target()
+        except Exception as exc:  # noqa: BLE001  (reported by the assertion, not lost in the thread)
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    return results
+
+
+def test_two_runs_of_the_same_file_at_once_load_it_once(shared: Warehouse, landing_dir: Path):
+    good = 20_000
+    path, keys = certificates_file(shared, landing_dir, good, "twice_at_once.csv")
+    sha = ledger.sha256_of(path)
+
+    def run():
+        return pipeline.process_file(path, "certificates", url=shared.url, use_gx=False, chunk_rows=5_000)
+
+    results = _race([run, run])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    statuses = sorted(o.status for [o] in results)
+    assert statuses == ["busy", "loaded"], statuses
+    [busy] = [o for [o] in results if o.status == "busy"]
+    assert "another run is processing this file" in busy.message
+    assert_loaded_once(shared, sha, keys, good)
+    assert query(shared.url, "select count(*) from ops.file_deliveries d join ops.files f using (file_id) "
+                             "where f.sha256 = %s", (sha,)) == [(1,)]
+
+
+@pytest.mark.slow
+def test_two_processes_of_the_same_file_at_once_load_it_once(shared: Warehouse, landing_dir: Path):
+    good = 20_000
+    path, keys = certificates_file(shared, landing_dir, good, "two_processes.csv")
+    sha = ledger.sha256_of(path)
+    children = [spawn(path, shared.url, app=f"hardening-{uuid.uuid4().hex[:8]}", chunk_rows=5_000)
+                for _ in range(2)]
+    outputs = [child.communicate(timeout=600) for child in children]
+    assert [c.returncode for c in children] == [0, 0], [err[-2000:] for _, err in outputs]
+    statuses = sorted(json.loads(out.strip().splitlines()[-1])[0]["status"] for out, _ in outputs)
+    assert statuses == ["busy", "loaded"], statuses
+    assert_loaded_once(shared, sha, keys, good)
+
+
+def test_two_deliveries_of_the_same_keys_at_once_count_each_key_once(shared: Warehouse, landing_dir: Path):
+    good = 3_000
+    rows = [certificate_row(shared.keys.certificate(), shared.producer_id) for _ in range(good)]
+    keys = [r["certificate_no"] for r in rows]
+    first = write_csv(landing_dir / "certificates" / "first.csv", CERTIFICATE_COLUMNS, rows)
+    second = write_csv(landing_dir / "certificates" / "corrected.csv", CERTIFICATE_COLUMNS,
+                       [{**r, "quantity": "42"} for r in rows])
+
+    def run(path):
+        return lambda: pipeline.process_file(path, "certificates", url=shared.url, use_gx=False)
+
+    results = _race([run(first), run(second)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(o.status for [o] in results) == ["loaded", "loaded"]
+    [(count, distinct, quantities)] = query(
+        shared.url, "select count(*), count(distinct certificate_no), array_agg(distinct quantity::int) "
+                    "from core.certificates where certificate_no = any(%s)", (keys,))
+    assert (count, distinct) == (good, good)
+    assert quantities in ([42], [100]), "one delivery wins whole; rows are never mixed or doubled"
