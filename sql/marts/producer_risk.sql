@@ -10,7 +10,7 @@
 --   B  no judged batch (never sampled, or results pending), or sampling coverage below
 --      1 batch per 100 certificates issued
 --   A  sampled, every judged batch passed, coverage at least 1 per 100 certificates
--- Personal data: contact_phone only masked (first 3 and last 4 digits).
+-- Personal data: contact_phone only masked (ops.mask_phone: first 3 and last 4 characters).
 create materialized view mart.producer_risk as
 
 with
@@ -121,13 +121,7 @@ joined as (
         p.town,
         p.village,
         p.grid_id,
-        case
-            when p.contact_phone is null then null
-            when length(regexp_replace(p.contact_phone, '\D', '', 'g')) >= 7 then
-                left(regexp_replace(p.contact_phone, '\D', '', 'g'), 3) || '****'
-                || right(regexp_replace(p.contact_phone, '\D', '', 'g'), 4)
-            else '****'
-        end as contact_phone_masked,
+        ops.mask_phone(p.contact_phone) as contact_phone_masked,
         as_of.as_of_date,
         coalesce(c.certificates, 0) as certificates,
         coalesce(s.batches_sampled, 0) as batches_sampled,
@@ -225,7 +219,7 @@ comment on column mart.producer_risk.village is
 comment on column mart.producer_risk.grid_id is
     'Grid supervision cell (网格编号) responsible for the producer.';
 comment on column mart.producer_risk.contact_phone_masked is
-    'Contact phone masked to the first 3 and last 4 digits (e.g. 138****1234); ''****'' when shorter than 7 digits. The full number is personal data and is not in any mart.';
+    'Contact phone masked by ops.mask_phone: the first 3 and last 4 characters kept (e.g. 138****1234), short values masked whole. The full number is personal data and is not in any mart.';
 comment on column mart.producer_risk.as_of_date is
     'End of the 12-month window: the latest sampling or certificate issue date in the warehouse (today when empty).';
 comment on column mart.producer_risk.certificates is

@@ -8,9 +8,6 @@ immutable
 parallel safe
 set search_path = pg_catalog, pg_temp
 as $$
-    select case
-        when phone is null then null
-        when length(phone) >= 8 then left(phone, 3) || repeat('*', length(phone) - 7) || right(phone, 4)
-        else repeat('*', length(phone))
-    end
+    -- The warehouse's one masking rule lives in ops.mask_phone (migration V007).
+    select ops.mask_phone(phone)
 $$;

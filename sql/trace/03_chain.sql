@@ -237,7 +237,7 @@ as $$
             -- dates and verdict
             b.sampling_date,
             b.batch_verdict,
-            (b.batch_verdict = 'fail' or coalesce(i.failing_count, 0) > 0) as failing,
+            (coalesce(b.batch_verdict = 'fail', false) or coalesce(i.failing_count, 0) > 0) as failing,
             n.is_anchor,
             -- test items
             coalesce(i.items, '[]'::jsonb) as items,

@@ -20,22 +20,6 @@ from hardening_helpers import Warehouse
 from hypothesis import HealthCheck, assume, settings
 
 EXAMPLES_PER_OPERATION = 25
-BIGINT_MAX = 2**63 - 1
-# Known bug pinned by test_access.test_out_of_range_integers_are_refused_not_a_server_error: these
-# parameters reach Postgres unbounded. Drop this filter when that test's xfails are removed.
-UNBOUNDED_INTEGERS = ("file_id", "offset")
-
-
-def _hits_known_bug(case) -> bool:
-    query = case.query or {}
-    return any(_int(query.get(name)) > BIGINT_MAX for name in UNBOUNDED_INTEGERS)
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 
@@ -64,6 +48,5 @@ def warehouse_for_api(shared: Warehouse) -> Iterator[str]:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture])
 def test_generated_calls_never_get_a_server_error(case, warehouse_for_api: str) -> None:
-    assume(not _hits_known_bug(case))
     response = case.call()
     assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query}: {response.text[:500]}"

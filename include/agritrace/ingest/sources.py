@@ -84,6 +84,8 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
     for GBK and GB18030 files, or the profile's ``encoding`` when it names one.
     """
     candidates = (encoding,) if encoding else ENCODINGS
+    if not encoding:
+        _refuse_mixed_encodings(path)
     for candidate in candidates:
         try:
             codecs.lookup(candidate)
@@ -100,6 +102,31 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         f"{path.name} does not decode as any accepted encoding (tried {tried}); save it as "
         "UTF-8 or GBK text and deliver it again",
     )
+
+
+def _refuse_mixed_encodings(path: Path) -> None:
+    """A file whose lines are partly UTF-8 and partly something else is refused, naming the first bad line.
+
+    GB18030 decodes almost any byte sequence, so a UTF-8 export with a few GBK lines would otherwise
+    load whole as GB18030 and turn every UTF-8 character into the wrong one.
+    """
+    utf8_text_seen = False
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                if utf8_text_seen:
+                    raise FileRejected(
+                        path,
+                        f"{path.name} does not decode in one encoding: the lines before line {number} are UTF-8 but "
+                        f"line {number} is not; "
+                        "save the whole file in one encoding (UTF-8 or GBK) and deliver it again",
+                    ) from None
+                return
+            utf8_text_seen = True
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -161,7 +188,8 @@ class CsvSource:
         return open(self.path, encoding=encoding, errors="strict", newline="")
 
     def _reader(self, handle: io.TextIOWrapper) -> Iterator[list[str]]:
-        return csv.reader(handle, delimiter=self.delimiter)
+        # strict: an opening quote that is never closed is an error, not a field swallowing the rest.
+        return csv.reader(handle, delimiter=self.delimiter, strict=True)
 
     def _header(self, reader: Iterator[list[str]]) -> tuple[int, list[str]]:
         """The header is the first non-blank record at or after ``header_row``."""
@@ -188,10 +216,11 @@ class CsvSource:
                         yield self._chunk(rows, numbers, width)
                         rows, numbers = [], []
             except csv.Error as exc:
+                row = (numbers[-1] if numbers else self.header_row) + 1
                 raise FileRejected(
                     self.path,
-                    f"malformed CSV after row {numbers[-1] if numbers else self.header_row}: "
-                    f"{exc}; check the quoting around that row and deliver the file again",
+                    f"malformed CSV at row {row}: {exc} (a quote opened there and never closed would swallow "
+                    "every row after it); fix the quoting of that row and deliver the file again",
                 ) from exc
             if rows:
                 yield self._chunk(rows, numbers, width)

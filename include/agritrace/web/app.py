@@ -55,6 +55,14 @@ def create_app() -> FastAPI:
 
     app.add_exception_handler(auth.NotAuthenticated, _not_authenticated)
     app.add_exception_handler(auth.NotAllowed, _not_allowed)
+
+    @app.middleware("http")
+    async def refuse_nul_bytes(request: Request, call_next):
+        # Postgres text cannot hold NUL; no key, name or filter contains one, so it is a bad request.
+        if "\x00" in request.url.path or any("\x00" in v for v in request.query_params.values()):
+            return JSONResponse({"detail": "parameters may not contain NUL (0x00) characters"}, status_code=400)
+        return await call_next(request)
+
     return app
 
 

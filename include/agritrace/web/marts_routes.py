@@ -96,7 +96,7 @@ def pass_rate(
     region_code: str | None = None,
     product_category: str | None = None,
     limit: int = Query(1000, ge=1, le=MAX_ROWS),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**63 - 1),
 ) -> list[dict[str, Any]]:
     """Pass rates; an omitted dimension is not filtered, ``all`` selects its roll-up total."""
     filters = {
@@ -117,7 +117,7 @@ def mart_rows(
     name: str,
     request: Request,
     limit: int = Query(1000, ge=1, le=MAX_ROWS),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**63 - 1),
 ) -> list[dict[str, Any]]:
     """Rows of one mart; every other query parameter must name a column and filters on it."""
     names = mart_names()

@@ -41,6 +41,8 @@ router = APIRouter()
 Operator = Annotated[Viewer, Depends(require("operator"))]
 Days = Annotated[int, Query(ge=1, le=366, description="days back from today, by the day a file was received")]
 FeedName = Annotated[str | None, Query(description="one feed: " + ", ".join(FEEDS))]
+# Postgres bigint: a larger number could never name a file, and must not reach the database as one.
+FileId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="one file (ops.files.file_id)")]
 RowStatus = Literal["open", "loaded", "superseded", "all"]
 
 DOCS_PREFIX = "docs/gx/"
@@ -409,7 +411,7 @@ def summary_api(viewer: Operator, days: Days = 14, feed: FeedName = None) -> Qua
 
 
 @router.get("/api/quality/quarantine", response_model=QuarantineListing, summary="Quarantined rows with their reasons")
-def quarantine_api(viewer: Operator, feed: FeedName = None, file_id: int | None = None,
+def quarantine_api(viewer: Operator, feed: FeedName = None, file_id: FileId = None,
                    status: RowStatus = "open") -> QuarantineListing:
     with _read_only() as conn:
         return quarantine_listing(conn, feed=_check_feed(feed), file_id=file_id, status=status,
@@ -424,7 +426,7 @@ def quality_page(viewer: Operator, days: Days = 14, feed: FeedName = None) -> HT
 
 
 @router.get("/ui/quality/quarantine", response_class=HTMLResponse, summary="The quarantined rows page")
-def quarantine_page(viewer: Operator, feed: FeedName = None, file_id: int | None = None,
+def quarantine_page(viewer: Operator, feed: FeedName = None, file_id: FileId = None,
                     status: RowStatus = "open") -> HTMLResponse:
     listing = quarantine_api(viewer, feed, file_id, status)
     return HTMLResponse(page(title="Quarantined rows · 隔离数据", here="quality", root="../../",
