@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -92,11 +92,11 @@ def db_stop() -> None:
 
 @app.command()
 def generate(
-    out: Annotated[Optional[Path], typer.Option(help="Landing folder to write into")] = None,
+    out: Annotated[Path | None, typer.Option(help="Landing folder to write into")] = None,
     seed: int = 2023,
     defects: Annotated[float, typer.Option(help="Share of extra defective rows to inject (0 = none)")] = 0.0,
-    scale: Annotated[Optional[int], typer.Option(help="Stream this many inspection results (and as many certificates)")] = None,
-    batches: Annotated[Optional[int], typer.Option(help="With --scale: sampling batches (default scale/10)")] = None,
+    scale: Annotated[int | None, typer.Option(help="Stream this many inspection results (and as many certificates)")] = None,
+    batches: Annotated[int | None, typer.Option(help="With --scale: sampling batches (default scale/10)")] = None,
 ) -> None:
     """Write synthetic feed files: the calibrated demo set, or --scale rows for benchmarks."""
     from agritrace.config import settings
@@ -116,8 +116,8 @@ def generate(
 
 @app.command()
 def ingest(
-    feed: Annotated[Optional[str], typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
-    file: Annotated[Optional[Path], typer.Option(help="One file (with --feed)")] = None,
+    feed: Annotated[str | None, typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
+    file: Annotated[Path | None, typer.Option(help="One file (with --feed)")] = None,
     no_gx: Annotated[bool, typer.Option("--no-gx", help="Evaluate the rules without Great Expectations")] = False,
 ) -> None:
     """Ingest the landing folder (or one file) outside Airflow, with the same code the DAGs run."""
@@ -145,8 +145,8 @@ def explain_verdict(
     analyte: Annotated[str, typer.Option(help="Analyte name, alias or CAS number, e.g. 灭蝇胺")],
     value: Annotated[str, typer.Option(help="Measured value or a non-detect word (ND, 未检出)")],
     unit: str = "mg/kg",
-    standard: Annotated[Optional[str], typer.Option(help="Standard to judge by (default GB 2763-2021)")] = None,
-    lod: Optional[float] = None,
+    standard: Annotated[str | None, typer.Option(help="Standard to judge by (default GB 2763-2021)")] = None,
+    lod: float | None = None,
 ) -> None:
     """Explain one verdict: standard, limit, unit, source and why it passed or failed."""
     from agritrace import db
@@ -163,7 +163,7 @@ def explain_verdict(
 # --- quarantine -------------------------------------------------------------------------------
 
 @quarantine_app.command("list")
-def quarantine_list(feed: Optional[str] = None, limit: int = 20) -> None:
+def quarantine_list(feed: str | None = None, limit: int = 20) -> None:
     """Open quarantine rows, newest first, with their reasons."""
     from agritrace import db
 
@@ -181,8 +181,8 @@ def quarantine_list(feed: Optional[str] = None, limit: int = 20) -> None:
 @quarantine_app.command("replay")
 def quarantine_replay(
     feed: Annotated[str, typer.Argument(help=FEEDS_HELP)],
-    ids: Annotated[Optional[list[int]], typer.Option("--id", help="Quarantine ids (default: every open row)")] = None,
-    file_id: Optional[int] = None,
+    ids: Annotated[list[int] | None, typer.Option("--id", help="Quarantine ids (default: every open row)")] = None,
+    file_id: int | None = None,
 ) -> None:
     """Re-validate open quarantine rows after a fix; loads what passes now, leaves the rest."""
     from agritrace.pipeline import replay
@@ -223,7 +223,7 @@ def marts_refresh() -> None:
 
 @app.command()
 def report(year: int = date.today().year - 1,
-           out: Annotated[Optional[Path], typer.Option(help="HTML file to write")] = None) -> None:
+           out: Annotated[Path | None, typer.Option(help="HTML file to write")] = None) -> None:
     """Write a self-contained HTML report of the year's pass rates, with charts."""
     from agritrace import db
     from agritrace.marts.report import write_report
@@ -238,10 +238,10 @@ def report(year: int = date.today().year - 1,
 def trace_lookup(
     key: Annotated[str, typer.Argument(help="Certificate, batch, producer, report, lot number or trace code")],
     format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
-    date_from: Annotated[Optional[str], typer.Option("--from", help="Window start (YYYY-MM-DD)")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Window end (YYYY-MM-DD)")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Window start (YYYY-MM-DD)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Window end (YYYY-MM-DD)")] = None,
     recall_days: Annotated[int, typer.Option(help="Recall scope: ± days around a failing sample")] = 7,
-    out: Annotated[Optional[Path], typer.Option(help="File for csv/xlsx (default: standard output for csv)")] = None,
+    out: Annotated[Path | None, typer.Option(help="File for csv/xlsx (default: standard output for csv)")] = None,
     show_personal: Annotated[bool, typer.Option("--show-personal", help="Show contact data (regulators)")] = False,
 ) -> None:
     """Trace back and forward from one key."""
@@ -284,7 +284,7 @@ def trace_export(
     date_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD)")],
     date_to: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD)")],
     format: Annotated[str, typer.Option("--format", help="csv, xlsx or epcis")] = "xlsx",
-    out: Annotated[Optional[Path], typer.Option(help="File to write")] = None,
+    out: Annotated[Path | None, typer.Option(help="File to write")] = None,
 ) -> None:
     """Every traceability event for a product and date range, one row per event (sortable), or EPCIS 2.0."""
     import json
@@ -377,6 +377,21 @@ def airflow_stop() -> None:
 
     stopped = stop_stack()
     typer.echo("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+
+
+@app.command()
+def bench(
+    rows: Annotated[int, typer.Option(help="Inspection results at scale 1 (as many certificates, a tenth as many batches)")] = 1_000_000,
+    scales: Annotated[str, typer.Option(help="Comma-separated multiples of --rows")] = "0.1,1,3",
+    out: Annotated[Path, typer.Option(help="Folder for benchmarks.md and benchmarks.json")] = Path("docs"),
+) -> None:
+    """Measure ingest, GX, marts and trace lookups at several sizes in a database of their own."""
+    from agritrace.bench import run_bench
+
+    result = run_bench(rows=rows, scales=tuple(float(s) for s in scales.split(",")), out_dir=out, echo=typer.echo)
+    for name, target in result["targets"].items():
+        typer.echo(f"{name:24} {'met' if target['met'] else 'NOT met' if target['met'] is False else 'not measured'}")
+    typer.echo(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.json'}")
 
 
 @app.command()

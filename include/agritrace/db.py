@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
-from sqlalchemy.engine import make_url  # noqa: F401 - re-exported for callers
+from sqlalchemy.engine import make_url
 
 from agritrace.config import AIRFLOW_DATABASE, WAREHOUSE_DATABASE, settings
 

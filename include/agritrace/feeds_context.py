@@ -15,6 +15,9 @@ from agritrace.contracts import Feed
 from agritrace.contracts.certificates import KG_PER_UNIT
 from agritrace.quality.checks import Check, flag_check, flag_column, unique_check
 
+# 10^6 mg/kg is the whole sample; in μg/kg or ppb that is 10^9. Anything above is no measurement.
+MAX_RESIDUE_IN_ANY_UNIT = 1e9
+
 PARENT_TABLES = {"producers": ("core", "producers"), "sampling_batches": ("core", "sampling_batches")}
 
 
@@ -98,18 +101,26 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
     known = flag_column("analyte", "known")
     frame[known] = frame["analyte"].isna() | frame["analyte_code"].notna()
 
-    def readable(value) -> bool:
+    def parsed(value) -> float | None | bool:
+        """The number a value stands for, None for a non-detect, False when it is unreadable."""
         try:
-            parse_result_value(value)
-            return True
+            return parse_result_value(value)[0]
         except ValueError:
             return False
 
     value_ok = flag_column("result_value", "readable")
     values = frame["result_value"]
-    verdicts = {value: readable(value) for value in values.dropna().unique()}
-    frame[value_ok] = (values.isna() | values.map(verdicts).eq(True)).astype(bool)
+    numbers = {value: parsed(value) for value in values.dropna().unique()}
+    readable = values.map(lambda v: numbers.get(v) is not False if v is not None else True)
+    frame[value_ok] = readable.astype(bool)
     frame["test_kind"] = np.where(frame["unit"].eq("%").to_numpy(dtype=bool), "rapid", "lab").astype(object)
+    # No residue reaches a million mg/kg (the sample itself) and no inhibition rate exceeds 100%: such a
+    # value is a typing error, and judging it would fail a batch for a typo.
+    plausible = flag_column("result_value", "plausible")
+    magnitude = pd.to_numeric(values.map(lambda v: numbers.get(v) if numbers.get(v) is not False else None),
+                              errors="coerce").abs()
+    ceiling = np.where(frame["test_kind"].eq("rapid").to_numpy(dtype=bool), 100.0, MAX_RESIDUE_IN_ANY_UNIT)
+    frame[plausible] = ~(magnitude > ceiling).fillna(False).astype(bool)
     # One key column, empty unless every part is known, so GX and the mask agree on what a duplicate is.
     parts = frame[["batch_no", "analyte_code", "test_kind"]]
     joined = parts["batch_no"].astype(str) + "|" + parts["analyte_code"].astype(str) + "|" + parts["test_kind"]
@@ -119,6 +130,10 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) 
                    "analyte is not in the analyte reference; add an alias to ref.analyte_aliases and replay"),
         flag_check("type:result", "result_value", value_ok,
                    "result_value is neither a number nor a non-detect word (ND, 未检出, <LOD, -)"),
+        flag_check("range", "result_value", plausible,
+                   "result_value is implausibly large (above 100% for a rapid test, or above 1,000,000,000 in any "
+                   "mass unit, i.e. more than the sample itself even in μg/kg): a typing error; correct it and "
+                   "deliver the file again"),
         unique_check(["item_key"], "batch_no+analyte"),
     ]
 
@@ -132,14 +147,13 @@ def _lookup(series: pd.Series, table: dict) -> pd.Series:
 def add_reading_checks(frame: pd.DataFrame, problems) -> list[Check]:
     """Problems found while reading (e.g. one derived batch with conflicting attributes), as checks."""
     checks = []
-    by_rule: dict[tuple[str, str], set[int]] = {}
-    messages: dict[tuple[str, str], str] = {}
+    by_rule: dict[tuple[str, str], dict[int, tuple[str, object]]] = {}
     for problem in problems:
         key = (problem.check, problem.column or "row")
-        by_rule.setdefault(key, set()).add(problem.row)
-        messages.setdefault(key, problem.message)
+        by_rule.setdefault(key, {})[problem.row] = (problem.message, problem.value)
     for (rule, column), rows in by_rule.items():
         flag = flag_column(column, f"read_{rule}".replace(":", "_"))
         frame[flag] = ~frame.index.isin(list(rows))
-        checks.append(flag_check(rule, column, flag, messages[(rule, column)]))
+        first_message = next(iter(rows.values()))[0]
+        checks.append(flag_check(rule, column, flag, first_message, row_messages=rows))
     return checks

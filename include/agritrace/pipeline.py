@@ -201,14 +201,16 @@ def _judge(frame: pd.DataFrame, reference) -> tuple[pd.DataFrame, dict[int, list
     return out, problems
 
 
-def _record_dq(conn: psycopg.Connection, file_id: int, feed: str, validation: Validation) -> None:
+def _record_dq(conn: psycopg.Connection, file_id: int, feed: str, validation: Validation, docs_folder: Path) -> None:
     suite = validation.suite
     if suite is None:
         return
     validation_id = conn.execute(
-        """insert into dq.validation_runs (file_id, feed, suite, success, evaluated_rows, failing_rows, gx_version)
-           values (%s, %s, %s, %s, %s, %s, %s) returning validation_id""",
-        (file_id, feed, suite.suite, suite.success, suite.evaluated_rows, len(validation.reasons), suite.gx_version),
+        """insert into dq.validation_runs
+               (file_id, feed, suite, success, evaluated_rows, failing_rows, gx_version, docs_page)
+           values (%s, %s, %s, %s, %s, %s, %s, %s) returning validation_id""",
+        (file_id, feed, suite.suite, suite.success, suite.evaluated_rows, len(validation.reasons), suite.gx_version,
+         (docs_folder / suite.docs_page).as_posix() if suite.docs_page else None),
     ).fetchone()[0]
     ours = validation.failing_rows_per_check()
     with conn.cursor() as cur:
@@ -277,6 +279,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     waiting_for_parent = 0
     seen_keys: set = set()
     key_columns = CORE_KEYS[feed.name]
+
     for number, (parsed, last) in enumerate(_with_last(chunks)):
         raw = parsed.raw
         outcome.rows_in += len(raw)
@@ -285,9 +288,14 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
             continue
         profile = next((p for p in profiles if p.name == parsed.profile), None)
         frame, checks = _prepare(feed, raw, conn, reference, today, profile)
-        checks += add_reading_checks(frame, parsed.problems)
+        # A row that could not be read says so first; its empty columns are the consequence.
+        checks = add_reading_checks(frame, parsed.problems) + checks
         # The Data Docs site keeps only the latest validation page, so only the last chunk's is built.
-        validation = validate(f"{feed.name}_contract", frame, raw, checks, docs_dir=docs_dir if last else None,
+        # Each file's Data Docs live in a folder of their own: GX rebuilds a site on every run and would
+        # drop the pages of files validated before (or at the same time as) this one.
+        docs_folder = Path(feed.name) / str(file_id)
+        validation = validate(f"{feed.name}_contract", frame, raw, checks,
+                              docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None,
                               use_gx=use_gx)
         reasons = dict(validation.reasons)
         orphan_only = dict(validation.orphan_only)
@@ -315,7 +323,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         raw_for_quarantine = raw if extra_raw is None or not len(extra_raw) else raw.join(extra_raw, rsuffix="__extra")
         write_quarantine(conn, feed=feed.name, file_id=file_id, raw=raw_for_quarantine, reasons=reasons,
                          orphan_only=orphan_only)
-        _record_dq(conn, file_id, feed.name, validation)
+        _record_dq(conn, file_id, feed.name, validation, docs_folder)
         outcome.rows_quarantined += len(reasons)
         waiting_for_parent += sum(1 for index in reasons if orphan_only.get(index))
         outcome.rows_loaded += len(passing)
@@ -378,10 +386,18 @@ def _feed_streams(path: Path, feed: Feed, profiles, chunk_rows: int) -> dict[str
     carrying one feed (the usual case) streams on from what was read, so it is parsed once; a file
     carrying two is re-read for each, so memory stays bounded by one chunk whatever the file's size.
     """
-    from agritrace.ingest import iter_feed_file
+    from agritrace.ingest import FileRejected, iter_feed_file
 
     chunks = iter_feed_file(path, feed, profiles, chunk_rows=chunk_rows)
     head = _first_chunk(chunks)
+    for parsed in head:
+        if parsed.missing_required:
+            # No row of such a file can load; say that the header is the problem, not every row.
+            headers = [*parsed.header_map, *parsed.extra_columns]
+            raise FileRejected(path, (
+                f"the header has no column for required {', '.join(parsed.missing_required)} "
+                f"(headers found: {', '.join(map(str, headers)) or 'none'}); if a title row sits above the header, "
+                "deliver the file without it or set header_row in a source profile"))
     names = list(dict.fromkeys(parsed.feed for parsed in head))
     if len(names) == 1:
         return {names[0]: lambda: itertools.chain(head, chunks)}
@@ -448,7 +464,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
     try:
         streams = _feed_streams(path, folder_feed, profiles, chunk_rows)
     except FileRejected as exc:
-        message = str(exc)
+        message = f"{path.name} rejected: {exc.reason}"  # the file name, not the server path
         ledger.finish_file(lock_conn, file_id, status="rejected", rows_in=None, rows_loaded=None,
                            rows_quarantined=None, message=message)
         return [FileOutcome(folder_feed.name, path.name, "rejected", file_id, message=message)]
@@ -474,6 +490,13 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                     rows_loaded=outcome.rows_loaded, rows_quarantined=outcome.rows_quarantined,
                     message=outcome.message or None, encoding=outcome.encoding, source_profile=outcome.profile,
                 )
+        except FileRejected as exc:
+            # Malformed past its first chunk (e.g. an unclosed quote deep in a large file): the load of
+            # this feed rolled back whole, and the file is rejected like one that fails at its first row.
+            message = f"{path.name} rejected: {exc.reason}"  # the file name, not the server path
+            ledger.finish_file(lock_conn, this_file_id, status="rejected", rows_in=None, rows_loaded=None,
+                               rows_quarantined=None, message=message)
+            outcome = FileOutcome(name, path.name, "rejected", this_file_id, message=message)
         finally:
             if name != folder_feed.name:
                 ledger.release_file(lock_conn, feed=name, sha256=sha)

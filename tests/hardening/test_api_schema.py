@@ -17,7 +17,7 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis belongs 
 from agritrace.web import auth
 from agritrace.web.app import create_app
 from hardening_helpers import Warehouse
-from hypothesis import HealthCheck, assume, settings
+from hypothesis import HealthCheck, settings
 
 EXAMPLES_PER_OPERATION = 25
 

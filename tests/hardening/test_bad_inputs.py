@@ -576,45 +576,24 @@ def most_rows_bad_gate(ctx: Ctx) -> Built:
                                           message=("60% of rows failed", "agritrace quarantine release")))
 
 
-BUG_MISSING_COLUMN = (
-    "a header without a required column (or a title row above the header) quarantines every row as "
-    "'<column> is required and is empty' and the file message says only 'N% of rows failed'; "
-    "ParsedFile.missing_required is never used, so nobody is told the header lacks the column"
-)
-BUG_MIXED_ENCODING = (
-    "a UTF-8 file with some GBK rows that happens to decode as GB18030 loads its UTF-8 rows as mojibake "
-    "(绿源合作 -> 缁挎簮鍚堜綔); detect_encoding only tries each codec whole-file"
-)
-BUG_OPEN_QUOTE = (
-    "an unterminated quote swallows every later line into one field: rows_in counts 3 of 6 rows, the "
-    "rest vanish into one cell (CsvSource uses csv.reader without strict=True)"
-)
-BUG_READING_MESSAGE = (
-    "every row failing the same reading check carries the first row's message: line 11's reason says "
-    "'line 10 cannot be read (…)' (feeds_context.add_reading_checks keeps one message per rule)"
-)
-BUG_ABSURD_RESULT = (
-    "a result value above 10^6 mg/kg (more than the sample weighs) is loaded and judged 'fail'; no range "
-    "check guards result_value"
-)
 
 CASES = [
     empty_file, whitespace_only_file, header_only, blank_lines_between_rows, semicolon_delimiter, tab_delimiter,
     ragged_row_short, ragged_row_long, unknown_columns, missing_optional_column,
-    pytest.param(missing_required_column, marks=pytest.mark.xfail(strict=True, reason=BUG_MISSING_COLUMN)),
+    missing_required_column,
     duplicated_headers, utf8_with_bom, gbk_encoding, mixed_encodings_undecodable,
     mixed_encodings_decodable_as_gb18030,
     undecodable_bytes,
     unterminated_quote,
-    pytest.param(xlsx_merged_title_row, marks=pytest.mark.xfail(strict=True, reason=BUG_MISSING_COLUMN)),
+    xlsx_merged_title_row,
     xlsx_several_sheets, xlsx_typed_cells, xlsx_formula_cells, old_binary_xls, jsonl_unreadable_line,
-    pytest.param(jsonl_two_unreadable_lines, marks=pytest.mark.xfail(strict=True, reason=BUG_READING_MESSAGE)),
+    jsonl_two_unreadable_lines,
    
     duplicate_key_within_file, duplicate_key_across_files, invalid_credit_code, future_date, impossible_date,
     negative_quantity, absurd_quantity, not_a_number_quantity, unknown_producer, unknown_product,
     unknown_vocabulary_word, very_long_field, full_width_digits, traditional_characters, roc_and_compact_dates,
     control_characters, spreadsheet_formula_text, sql_in_text_fields, nondetect_words, result_value_not_a_number,
-    pytest.param(absurd_result_value, marks=pytest.mark.xfail(strict=True, reason=BUG_ABSURD_RESULT)),
+    absurd_result_value,
     unknown_analyte, unknown_batch, result_tested_before_sampling, duplicate_test_item, most_rows_bad_gate,
 ]
 

@@ -49,6 +49,11 @@ def test_every_row_of_a_file_is_loaded_or_quarantined(ready, landing):
     assert reasons[0]["rule"] == "producer_code" and reasons[0]["column"] == "producer_id"
     assert reasons[0]["value"] == "91440902MA00000001"
     assert (landing / "producers" / "archive" / f"1_p.csv").exists()
+    [(docs_page, success)] = query(ready, "select docs_page, success from dq.validation_runs")
+    assert success is False
+    from agritrace.config import settings
+
+    assert (settings().home / "gx_docs" / docs_page).is_file(), "the GX Data Docs page of the file exists"
 
 
 def test_same_content_delivered_twice_is_processed_once(ready, landing):
@@ -181,3 +186,15 @@ def test_a_file_of_orphans_is_not_held_and_loads_when_parents_arrive(ready, land
     process_file(batches, "sampling_batches", url=ready)
     assert replay("inspection_results", orphans_only=True, url=ready).loaded == 2
     assert query(ready, "select batch_verdict from core.sampling_batches") == [("pass",)]
+
+
+def test_a_file_malformed_after_its_first_chunk_is_rejected_whole(ready, landing):
+    lines = [PRODUCER_HEADER] + [f"{uscc(i)},主体{i},企业,440902,金塘镇" for i in range(1, 30)]
+    lines.append(f'{uscc(40)},"未闭合的引号,企业,440902,金塘镇')
+    lines += [f"{uscc(i)},主体{i},企业,440902,金塘镇" for i in range(41, 45)]
+    path = write(landing / "producers", "deep.csv", lines)
+    [outcome] = process_file(path, "producers", url=ready, chunk_rows=10)
+    assert outcome.status == "rejected" and "row 31" in outcome.message and "quote" in outcome.message
+    assert query(ready, "select count(*) from core.producers") == [(0,)]
+    assert query(ready, "select status from ops.files") == [("rejected",)]
+    assert (landing / "producers" / "rejected" / f"{outcome.file_id}_deep.csv").exists()

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from agritrace.web import auth
 from agritrace.web.app import create_app
-from agritrace.web.quality_routes import mask, pages_between, row_kind
+from agritrace.web.quality_routes import mask, row_kind
 from fastapi.testclient import TestClient
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -111,14 +111,20 @@ def quality_warehouse(warehouse: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def gx_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """AGRITRACE_HOME with one GX validation page, written while results_0601.csv was being processed."""
+def gx_home(warehouse: str, quality_warehouse: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """AGRITRACE_HOME with the GX validation page that the run of results_0601.csv wrote and recorded."""
     monkeypatch.setenv("AGRITRACE_HOME", str(tmp_path))
-    run = (NOW - timedelta(minutes=20) + timedelta(seconds=2)).strftime("%Y%m%dT%H%M%S.%fZ")
-    page = tmp_path / "gx_docs" / "validations" / "inspection_results_contract" / "__none__" / run / "agritrace.html"
+    file_id = quality_warehouse["results_0601.csv"]
+    relative = f"inspection_results/{file_id}/validations/inspection_results_contract/__none__/run/agritrace.html"
+    page = tmp_path / "gx_docs" / relative
     page.parent.mkdir(parents=True)
     page.write_text("<html>GX validation result</html>")
     (tmp_path / "gx_docs" / "index.html").write_text("<html>GX index</html>")
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("""insert into dq.validation_runs (file_id, feed, suite, success, evaluated_rows, failing_rows,
+                                                        docs_page)
+                        values (%s, 'inspection_results', 'inspection_results_contract', false, 10, 1, %s)""",
+                     (file_id, relative))
     return tmp_path
 
 
@@ -187,10 +193,10 @@ def test_top_failing_expectations_sum_unexpected_rows_in_the_window(quality_ware
     ]
 
 
-def test_file_links_to_the_gx_page_written_while_it_was_processed(quality_warehouse, gx_home):
+def test_file_links_to_the_gx_page_its_validation_recorded(quality_warehouse, gx_home):
     files = {f["file_name"]: f for f in _client("op").get("/api/quality/summary").json()["files"]}
     [link] = files["results_0601.csv"]["docs"]
-    assert link.startswith("docs/gx/validations/inspection_results_contract/")
+    assert link.startswith(f"docs/gx/inspection_results/{quality_warehouse['results_0601.csv']}/validations/")
     assert files["results_0602.xlsx"]["docs"] == []
     client = _client("op")
     assert client.get("/" + link).text == "<html>GX validation result</html>"
@@ -257,9 +263,3 @@ def test_mask_matches_the_trace_masking():
     assert mask("1234567") == "*******"
     assert mask(None) is None
 
-
-def test_pages_between_stop_at_the_next_file_of_the_feed():
-    t0 = datetime(2024, 6, 1, tzinfo=UTC)
-    pages = [(t0 + timedelta(seconds=s), f"p{s}") for s in (1, 2, 5, 9)]
-    assert pages_between(pages, t0, t0 + timedelta(seconds=5)) == ["p1", "p2"]
-    assert pages_between(pages, t0 + timedelta(seconds=5), None) == ["p5", "p9"]

@@ -92,7 +92,7 @@ def finish_file(conn: psycopg.Connection, file_id: int, *, status: str, rows_in:
         update ops.files
            set status = %s, rows_in = %s, rows_loaded = %s, rows_quarantined = %s, message = %s,
                encoding = coalesce(%s, encoding), source_profile = coalesce(%s, source_profile),
-               finished_at = now()
+               finished_at = clock_timestamp()  -- now() would be the load transaction's start
          where file_id = %s
         """,
         (status, rows_in, rows_loaded, rows_quarantined, message, encoding, source_profile, file_id),

@@ -32,6 +32,8 @@ class Check:
     message: str
     # A row failing only orphan checks waits in quarantine for its parent and is retried.
     orphan: bool = False
+    # Problems found while reading carry their own message and value per row.
+    row_messages: dict[int, tuple[str, object]] | None = None
 
     @property
     def key(self) -> str:
@@ -197,10 +199,11 @@ def _unique(columns: list[str], label: str) -> Check:
                  f"{label} appears more than once in this file")
 
 
-def flag_check(rule: str, column: str, flag: str, message: str, *, orphan: bool = False) -> Check:
+def flag_check(rule: str, column: str, flag: str, message: str, *, orphan: bool = False,
+               row_messages: dict[int, tuple[str, object]] | None = None) -> Check:
     """A rule decided outside the frame (in Postgres, or against the reference data), as a boolean column."""
     return Check(rule, column, "ExpectColumnValuesToBeInSet", {"column": flag, "value_set": [True]},
-                 _is_false(flag), message, orphan=orphan)
+                 _is_false(flag), message, orphan=orphan, row_messages=row_messages)
 
 
 def contract_checks(feed: Feed, today: date) -> list[Check]:

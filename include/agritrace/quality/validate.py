@@ -89,8 +89,11 @@ def evaluate(frame: pd.DataFrame, raw: pd.DataFrame, checks: list[Check]) -> tup
         source = raw[check.column] if check.column in raw.columns else None
         for index in frame.index[mask.to_numpy()]:
             value = source.loc[index] if source is not None else None
+            message = check.message
+            if check.row_messages and index in check.row_messages:
+                message, value = check.row_messages[index]
             reasons.setdefault(index, []).append(
-                {"rule": check.rule, "column": check.column, "value": _display(value), "message": check.message}
+                {"rule": check.rule, "column": check.column, "value": _display(value), "message": message}
             )
             orphan_only[index] = orphan_only.get(index, True) and check.orphan
     return reasons, orphan_only, counts

@@ -21,13 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from agritrace import db
-from agritrace.marts.refresh import SCHEMA, mart_names
-from agritrace.marts.report import available_years, report_html
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from psycopg import sql
 from psycopg.rows import dict_row
+
+from agritrace import db
+from agritrace.marts.refresh import SCHEMA, mart_names
+from agritrace.marts.report import available_years, report_html
 
 router = APIRouter()
 MAX_ROWS = 10_000

@@ -15,10 +15,9 @@ so the pages work under any mount prefix.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -50,7 +49,6 @@ MAX_FILES = 200
 MAX_ROWS = 500
 TOP_EXPECTATIONS = 10
 # GX names each validation run's folder after its UTC start, e.g. 20240611T021500.123456Z.
-GX_RUN_TIME = "%Y%m%dT%H%M%S.%fZ"
 
 
 class DayCounts(BaseModel):
@@ -230,34 +228,6 @@ def docs_root() -> Path:
     return settings().home / "gx_docs"
 
 
-def gx_run_pages(root: Path, feed: str) -> list[tuple[datetime, str]]:
-    """Every validation page of a feed's suite as (run time, path relative to ``root``), oldest first."""
-    suite_dir = root / "validations" / f"{feed}_contract"
-    pages = []
-    for html in suite_dir.glob("*/*/*.html"):
-        try:
-            ran = datetime.strptime(html.parent.name, GX_RUN_TIME).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        pages.append((ran, html.relative_to(root).as_posix()))
-    return sorted(pages)
-
-
-def pages_between(pages: list[tuple[datetime, str]], started: datetime, next_started: datetime | None) -> list[str]:
-    """The pages of a file's validation runs (one per chunk): those that ran after the file started
-    and before the next file of its feed started.
-
-    Neither the ledger nor dq records the page a run wrote, and a file's ``finished_at`` is its load
-    transaction's start (before validation), so the start of the next file is the only boundary.
-    Files of one feed are processed one after another; were two processed at once, their pages
-    would all go to the later one.
-    """
-    times = [ran for ran, _ in pages]
-    first = bisect.bisect_left(times, started)
-    last = len(pages) if next_started is None else bisect.bisect_left(times, next_started)
-    return [path for _, path in pages[first:last]]
-
-
 # --- queries ----------------------------------------------------------------------------------
 
 @contextmanager
@@ -267,9 +237,11 @@ def _read_only() -> Iterator[psycopg.Connection]:
         yield conn
 
 
-# Each file with the start of the next file of its feed: the end of its validation runs.
-FILES_WITH_NEXT = """select *, lead(started_at) over (partition by feed order by started_at, file_id) as next_started
-                       from ops.files"""
+# Each file with the GX Data Docs pages its validation runs wrote.
+FILES_WITH_DOCS = """select f.*, array(select v.docs_page from dq.validation_runs v
+                                         where v.file_id = f.file_id and v.docs_page is not null
+                                         order by v.validation_id) as docs_pages
+                       from ops.files f"""
 
 
 def _check_feed(feed: str | None) -> str | None:
@@ -304,7 +276,7 @@ def quality_summary(conn: psycopg.Connection, *, days: int, feed: str | None, to
                   from ops.files f where {in_window}
                  group by 1, 2 order by 1 desc, 2""", window).fetchall()
         file_rows = cur.execute(
-            f"""with f as ({FILES_WITH_NEXT})
+            f"""with f as ({FILES_WITH_DOCS})
                 select f.*, (select count(*) from quarantine.rows q
                               where q.file_id = f.file_id and q.status = 'open') as open_quarantined
                   from f where {in_window}
@@ -323,8 +295,7 @@ def quality_summary(conn: psycopg.Connection, *, days: int, feed: str | None, to
                  limit {TOP_EXPECTATIONS}""", window).fetchall()
     day_counts = [DayCounts(**row, state=_day_state(row["held"], row["rejected"], row["rows_quarantined"],
                                                     row["processing"])) for row in day_rows]
-    pages = {name: gx_run_pages(root, name) for name in {row["feed"] for row in file_rows}}
-    files = [_file_entry(row, pages[row["feed"]]) for row in file_rows]
+    files = [_file_entry(row) for row in file_rows]
     totals = Totals(open_quarantine=len(queue_rows))
     for d in day_counts:
         for name in ("files", "rows_in", "rows_loaded", "rows_quarantined", "held", "rejected", "processing"):
@@ -337,7 +308,7 @@ def quality_summary(conn: psycopg.Connection, *, days: int, feed: str | None, to
     )
 
 
-def _file_entry(row: dict[str, Any], pages: list[tuple[datetime, str]]) -> FileEntry:
+def _file_entry(row: dict[str, Any]) -> FileEntry:
     quarantined = row["open_quarantined"]
     link = f"ui/quality/quarantine?{urlencode({'feed': row['feed'], 'file_id': row['file_id']})}"
     return FileEntry(
@@ -345,7 +316,7 @@ def _file_entry(row: dict[str, Any], pages: list[tuple[datetime, str]]) -> FileE
                                "rows_quarantined", "message", "dag_run_id")},
         open_quarantined=quarantined,
         next_step=file_next_step(row["status"], row["file_id"], row["feed"]),
-        docs=[DOCS_PREFIX + quote(path) for path in pages_between(pages, row["started_at"], row["next_started"])],
+        docs=[DOCS_PREFIX + quote(path) for path in row["docs_pages"]],
         quarantine=link if quarantined or row["rows_quarantined"] else None,
     )
 
@@ -379,7 +350,7 @@ def quarantine_listing(conn: psycopg.Connection, *, feed: str | None, file_id: i
         file_row = None
         if file_id is not None:
             file_row = cur.execute(
-                f"""with f as ({FILES_WITH_NEXT})
+                f"""with f as ({FILES_WITH_DOCS})
                     select f.*, (select count(*) from quarantine.rows q where q.file_id = f.file_id
                                   and q.status = 'open') as open_quarantined
                       from f where f.file_id = %s""", (file_id,)).fetchone()
@@ -391,7 +362,7 @@ def quarantine_listing(conn: psycopg.Connection, *, feed: str | None, file_id: i
                                                                                        row["reasons"])
         listed.append(QuarantinedRow(**{**row, "raw": raw, "reasons": reasons},
                                      kind=row_kind(row["is_orphan"], row["reasons"])))
-    entry = _file_entry(file_row, gx_run_pages(root, file_row["feed"])) if file_row else None
+    entry = _file_entry(file_row) if file_row else None
     return QuarantineListing(feed=feed, file_id=file_id, status=status, total=total, shown=len(listed),
                              masked=not show_personal, file=entry, rows=listed)
 

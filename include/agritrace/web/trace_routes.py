@@ -24,13 +24,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import psycopg
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
 from agritrace import db
 from agritrace.trace import cells, export, lookup
 from agritrace.trace.keys import KeyNotFound, MalformedKey
 from agritrace.trace.models import Problem, SearchResult, TraceResult
 from agritrace.trace.page import render_page
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 router = APIRouter()
 

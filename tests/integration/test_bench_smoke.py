@@ -1,0 +1,42 @@
+"""`agritrace bench` at a tiny size: every stage runs and both reports are written (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import psycopg
+from agritrace.bench import run_bench
+
+HEADLINE_KEYS = {
+    "copy_ceiling_rows_per_s", "to_sql_rows_per_s", "ingest_rows_per_s", "ingest_peak_rss_mb", "gx_rows_per_s",
+    "marts_full_refresh_s", "marts_incremental_refresh_s", "trace_p50_ms", "trace_p95_ms", "trace_p99_ms",
+}
+
+
+def test_a_tiny_benchmark_writes_every_figure_to_json_and_markdown(pg_server_url: str, tmp_path: Path) -> None:
+    database = f"agritrace_bench_t_{uuid.uuid4().hex[:8]}"
+    result = run_bench(rows=2_000, scales=(1,), out_dir=tmp_path, url=pg_server_url, trace_keys=20,
+                       to_sql_rows=500, database=database, echo=lambda line: None)
+
+    written = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
+    assert written["headline_scale"] == 1
+    for key in HEADLINE_KEYS:
+        assert isinstance(written[key], (int, float)) and written[key] > 0, key
+    assert written["machine"]["cores"] >= 1 and written["machine"]["memory_gb"] > 0
+    assert written["commit"]
+    assert set(written["targets"]) == {"ingest_vs_copy_ceiling", "ingest_vs_to_sql", "ingest_peak_rss",
+                                       "trace_p95", "marts_incremental"}
+    run = written["runs"]["1"]
+    assert run["ingest"]["statuses"] == ["loaded"]
+    assert run["ingest"]["rows_quarantined"] == 0
+    assert run["ingest"]["rows"] == sum(run["rows_loaded_main"].values())
+    assert result["ingest_rows_per_s"] == written["ingest_rows_per_s"]
+
+    markdown = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
+    assert "| End-to-end ingest" in markdown and "## Targets" in markdown and "## Method" in markdown
+
+    with psycopg.connect(pg_server_url) as conn:
+        left = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+    assert left is None, "the benchmark database is dropped afterwards"
