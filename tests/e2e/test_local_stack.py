@@ -158,5 +158,15 @@ def test_browser_sees_successful_runs_and_the_demo_quarantine(stack, browser, sc
         page.goto(f"{stack['base']}/agritrace/ui/quality/quarantine?feed=certificates")
         rows = page.locator("body").inner_text()
         assert "issue_date" in rows or "quantity" in rows
+        # The analysts' and regulators' pages on the demo year, for the docs.
+        page.goto(f"{stack['base']}/agritrace/ui/marts?year=2023")
+        assert "98.12%" in page.locator("body").inner_text()
+        page.screenshot(path=str(screenshots / "marts-demo.png"), full_page=True)
+        with psycopg.connect(stack["warehouse"]) as conn:
+            failing = conn.execute("select batch_no from core.sampling_batches where batch_verdict = 'fail' "
+                                   "order by batch_no limit 1").fetchone()[0]
+        page.goto(f"{stack['base']}/agritrace/ui/trace?q={failing}")
+        assert failing in page.locator("body").inner_text()
+        page.screenshot(path=str(screenshots / "trace-demo.png"), full_page=True)
     finally:
         context.close()

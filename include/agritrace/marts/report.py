@@ -255,6 +255,7 @@ h2 small{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
 .card .t{font-size:13px;color:var(--muted)}
 .card .v{font-size:26px;font-weight:600;margin:2px 0}
 .card .d{font-size:12px;color:var(--muted)}
+.scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
 th:first-child,td:first-child,th.l,td.l{text-align:left}
@@ -273,7 +274,7 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
         "<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row)) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
