@@ -43,7 +43,7 @@ def connection_json(url: str) -> str:
 def _secret(home: Path) -> str:
     path = home / "jwt_secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(secrets.token_urlsafe(64))  # HS512 wants a key of 64 bytes or more
     return path.read_text().strip()
 
 
