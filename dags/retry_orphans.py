@@ -18,9 +18,8 @@ orphans of the child feeds; the ingest DAGs also retry their own orphans at the 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Metadata, dag, task
-
 from agritrace.dag_support import default_args, table_asset
+from airflow.sdk import Metadata, dag, task
 
 PARENTS = [table_asset("core", "producers"), table_asset("core", "sampling_batches")]
 CHILDREN = ("sampling_batches", "certificates", "inspection_results")
@@ -51,9 +50,8 @@ def retry_task(feed: str):
 
     @task(task_id=f"retry_{feed}", outlets=[asset], trigger_rule="none_failed")
     def retry():
-        from airflow.sdk.exceptions import AirflowSkipException
-
         from agritrace.dag_support import retry_orphans as run
+        from airflow.sdk.exceptions import AirflowSkipException
 
         outcome = run(feed)
         if not outcome["loaded"]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from agritrace.config import DAGS_DIR
 from agritrace.dag_support import TAG_VOCABULARY
 
@@ -23,7 +22,6 @@ def _refuse(*args, **kwargs):
 def dagbag():
     import psycopg
     import sqlalchemy
-
     from airflow.dag_processing.dagbag import DagBag
 
     patch = pytest.MonkeyPatch()

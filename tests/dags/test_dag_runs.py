@@ -11,7 +11,6 @@ from pathlib import Path
 import pendulum
 import psycopg
 import pytest
-
 from agritrace.airflow_local import run_dag_in_process
 from agritrace.bootstrap import bring_up
 from agritrace.config import DAGS_DIR

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from agritrace.bootstrap import bring_up
 from agritrace.pipeline import landing_files, process_file, release_held_file, replay
 from agritrace.quality.rules import uscc_check_character
@@ -48,7 +47,7 @@ def test_every_row_of_a_file_is_loaded_or_quarantined(ready, landing):
     assert row_number == 10
     assert reasons[0]["rule"] == "producer_code" and reasons[0]["column"] == "producer_id"
     assert reasons[0]["value"] == "91440902MA00000001"
-    assert (landing / "producers" / "archive" / f"1_p.csv").exists()
+    assert (landing / "producers" / "archive" / "1_p.csv").exists()
     [(docs_page, success)] = query(ready, "select docs_page, success from dq.validation_runs")
     assert success is False
     from agritrace.config import settings

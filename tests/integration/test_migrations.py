@@ -1,6 +1,5 @@
 import psycopg
 import pytest
-
 from agritrace.migrate import MigrationError, apply_migrations, discover
 
 

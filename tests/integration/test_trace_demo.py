@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from agritrace.bootstrap import bring_up
 from agritrace.pipeline import landing_files, process_file
 from agritrace.synth import generate_demo

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
-
 from agritrace.config import PROJECT_ROOT, WAREHOUSE_CONN_ID
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yaml"
