@@ -229,27 +229,42 @@ def _update_batch_verdicts(conn: psycopg.Connection, staging, reference) -> None
 
     from agritrace.reference import judge_batch
 
-    items = conn.execute(
-        """select r.batch_no, r.analyte_code, r.test_kind, r.verdict
-             from core.inspection_results r
-            where r.batch_no in (select batch_no from {})""".replace("{}", staging.as_string(conn)),
-    ).fetchall()
-    by_batch: dict[str, list] = {}
-    for batch_no, analyte_code, test_kind, verdict in items:
-        by_batch.setdefault(batch_no, []).append(
-            SimpleNamespace(analyte_code=analyte_code, test_kind=test_kind, verdict=verdict))
-    if not by_batch:
+    # A server-side cursor in batch order: one batch's items in memory at a time, not the whole file's.
+    verdicts: list[tuple[str, str | None]] = []
+    with conn.cursor(name="batch_items") as cur:
+        cur.itersize = 20_000
+        cur.execute(
+            """select r.batch_no, r.analyte_code, r.test_kind, r.verdict
+                 from core.inspection_results r
+                where r.batch_no in (select batch_no from {})
+                order by r.batch_no""".replace("{}", staging.as_string(conn)),
+        )
+        for batch_no, rows in itertools.groupby(cur, key=lambda row: row[0]):
+            items = [SimpleNamespace(analyte_code=a, test_kind=t, verdict=v) for _, a, t, v in rows]
+            verdicts.append((batch_no, judge_batch(items, ref=reference)))
+    if not verdicts:
         return
     # One UPDATE joined to a COPYed table: a file touches tens of thousands of batches, and an UPDATE
     # per batch costs a round trip each.
     conn.execute("drop table if exists pg_temp.batch_verdicts")
     conn.execute("create temp table batch_verdicts (batch_no text, batch_verdict text) on commit drop")
     with conn.cursor() as cur, cur.copy("copy batch_verdicts (batch_no, batch_verdict) from stdin") as copy:
-        for batch_no, batch_items in by_batch.items():
-            copy.write_row((batch_no, judge_batch(batch_items, ref=reference)))
+        for row in verdicts:
+            copy.write_row(row)
     conn.execute("""update core.sampling_batches b set batch_verdict = v.batch_verdict
                       from batch_verdicts v where b.batch_no = v.batch_no""")
     conn.execute("drop table batch_verdicts")
+
+
+def _row_keys(frame: pd.DataFrame, key_columns: list[str]) -> list[str]:
+    """Each row's key as one string (a file's keys are kept until it is loaded: a string per row is
+    the smallest exact form). The parts are joined by U+001F, which normalisation strips from every
+    code, so two different keys never give the same string."""
+    parts = frame[key_columns].astype(str)
+    joined = parts[key_columns[0]]
+    for column in key_columns[1:]:
+        joined = joined + "\x1f" + parts[column]
+    return joined.tolist()
 
 
 def _with_last(items: Iterator) -> Iterator[tuple[object, bool]]:
@@ -307,7 +322,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                 orphan_only[index] = False
         # A key that an earlier chunk of the same file already staged: the later row is held.
         if len(passing) and number > 0:
-            keys = list(map(tuple, passing[key_columns].astype(str).to_numpy()))
+            keys = _row_keys(passing, key_columns)
             repeated = [i for i, k in zip(passing.index, keys) if k in seen_keys]
             for index in repeated:
                 reasons[index] = [{"rule": "unique", "column": "+".join(key_columns), "value": None,
@@ -315,7 +330,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                 orphan_only[index] = False
             passing = passing.drop(index=repeated)
         if len(passing):
-            seen_keys.update(map(tuple, passing[key_columns].astype(str).to_numpy()))
+            seen_keys.update(_row_keys(passing, key_columns))
             staged = passing.copy()
             staged["file_id"] = file_id
             copy_frame(conn, staging, staged, columns)
@@ -400,12 +415,20 @@ def _feed_streams(path: Path, feed: Feed, profiles, chunk_rows: int) -> dict[str
                 "deliver the file without it or set header_row in a source profile"))
     names = list(dict.fromkeys(parsed.feed for parsed in head))
     if len(names) == 1:
-        return {names[0]: lambda: itertools.chain(head, chunks)}
+        return {names[0]: lambda: _resume(head, chunks)}
 
     def stream(name: str) -> Iterator:
         return (p for p in iter_feed_file(path, feed, profiles, chunk_rows=chunk_rows) if p.feed == name)
 
     return {name: (lambda name=name: stream(name)) for name in names}
+
+
+def _resume(head: list, rest: Iterator) -> Iterator:
+    """``head`` then ``rest``, letting go of each item of ``head`` as it is handed over (the first
+    chunks would otherwise stay in memory until the whole file is loaded)."""
+    while head:
+        yield head.pop(0)
+    yield from rest
 
 
 def _first_chunk(chunks: Iterator) -> list:

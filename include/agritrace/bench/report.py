@@ -229,7 +229,7 @@ def _target_value(name: str, value: float | None) -> str:
     if value is None:
         return "—"
     if name == "ingest_vs_copy_ceiling":
-        return f"{value:.2f} of the ceiling"
+        return f"{value:.1%} of the ceiling"
     if name == "ingest_vs_to_sql":
         return f"{value:.1f}×"
     return {"ingest_peak_rss": f"{value:,.0f} MB", "trace_p95": f"{value:.1f} ms",
@@ -240,13 +240,17 @@ def _why(name: str, result: dict) -> str:
     """The measured fact that explains the outcome (the figures are in the tables above)."""
     run = result["runs"][f"{result['headline_scale']:g}"]
     if name in ("ingest_vs_copy_ceiling", "ingest_vs_to_sql") and "ingest" in run and "gx" in run:
-        gx_share = run["ingest"]["rows_per_s"] / run["gx"]["rows_per_s"] if run["gx"]["rows_per_s"] else 0
-        if name == "ingest_vs_to_sql":
-            return (f"to_sql sends batched INSERTs, one parameter set per row; the pipeline COPYs. "
-                    f"GX alone takes {gx_share:.0%} of the ingest time")
-        return (f"the ceiling only moves bytes; ingest parses, normalises and checks every value in Python, "
-                f"judges every result, and runs GX (alone {gx_share:.0%} of the ingest time), then upserts "
-                f"into indexed tables")
+        gx = run["gx"]["rows_per_s"]
+        share = run["ingest"]["rows_per_s"] / gx if gx else 0
+        if name == "ingest_vs_copy_ceiling":
+            return (f"the ceiling moves bytes only; ingest parses and checks every value in Python and runs a GX "
+                    f"suite over every row. GX alone validates {gx:,.0f} rows/s ({gx / run['copy_ceiling']['rows_per_s']:.1%} "
+                    f"of the ceiling), so while GX sees every row the target is out of reach on this machine; GX "
+                    f"is {share:.0%} of the ingest time, reading and normalising text, the Python checks, COPY "
+                    f"formatting and the upsert into indexed tables the rest")
+        needed = 10 * run["to_sql"]["rows_per_s"]
+        return (f"to_sql here inserts the text as it is (no parsing, checks or indexes; psycopg 3 pipelines its "
+                f"batched INSERTs); 10× of it is {needed:,.0f} rows/s, more than GX alone validates ({gx:,.0f} rows/s)")
     if name == "ingest_peak_rss" and "ingest" in run:
         return (f"files are read, validated and copied {result['settings']['chunk_rows']:,} rows at a time; "
                 f"memory follows the chunk, not the file")

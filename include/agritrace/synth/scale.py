@@ -184,7 +184,8 @@ class _Scale:
             "origin": np.char.add("广东省茂名市", self.producer_county[prod]),
             "issue_date": day.astype(str),
             "commitment_basis": _BASIS[rng.integers(0, len(_BASIS), n)],
-            "lot_no": np.char.add(ymd, "-01"),
+            # A lot is one producer's harvest of one day, as on the demo certificates.
+            "lot_no": np.char.add(np.char.add(ymd, "-P"), np.char.zfill(prod.astype(str), 5)),
             "trace_code": np.char.add(ymd, serial),
             "buyer": np.array(cat.BUYERS)[rng.integers(0, len(cat.BUYERS), n)],
         }
