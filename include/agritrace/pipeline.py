@@ -36,7 +36,7 @@ from agritrace.feeds_context import (
     add_weight,
 )
 from agritrace.load import ledger
-from agritrace.load.copy import copy_frame
+from agritrace.load.copy import copy_frame, create_staging, upsert_from_staging
 from agritrace.load.quarantine import open_rows, write_quarantine
 from agritrace.quality.checks import contract_checks
 from agritrace.quality.validate import Validation, validate, validation_frame
@@ -283,11 +283,8 @@ def _with_last(items: Iterator) -> Iterator[tuple[object, bool]]:
 def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_id: int, today: date,
                reference, docs_dir: Path | None, gate_share: float, use_gx: bool, profiles) -> FileOutcome:
     """Validate and stage every chunk, then load (or hold) the whole file in the caller's transaction."""
-    staging = sql.Identifier("staging", f"{feed.name}_{file_id}")
+    staging = create_staging(conn, feed.core_table, f"{feed.name}_{file_id}")
     columns = CORE_COLUMNS[feed.name] + ["file_id"]
-    conn.execute(sql.SQL("drop table if exists {}").format(staging))
-    conn.execute(sql.SQL("create unlogged table {} (like {} including defaults)").format(
-        staging, sql.Identifier(*feed.core_table.split("."))))
     outcome = FileOutcome(feed.name, "", "loaded", file_id)
     reasons_count: dict[str, int] = {}
     # Rows waiting for a parent are not bad data: they do not count towards the gate.
@@ -360,17 +357,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
 
 
 def _upsert_from_staging(conn, feed: Feed, staging, columns: list[str], file_ids: list[int], reference=None) -> None:
-    key = CORE_KEYS[feed.name]
-    updates = [c for c in columns if c not in key]
-    conn.execute(sql.SQL(
-        "insert into {core} ({cols}) select {cols} from {staging} "
-        "on conflict ({key}) do update set {updates}, loaded_at = now()").format(
-        core=sql.Identifier(*feed.core_table.split(".")),
-        cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        staging=staging,
-        key=sql.SQL(", ").join(map(sql.Identifier, key)),
-        updates=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in updates),
-    ))
+    upsert_from_staging(conn, feed.core_table, staging, columns, CORE_KEYS[feed.name])
     if feed.name == "sampling_batches":
         conn.execute(
             """update core.sampling_batches b set region_code = p.region_code
@@ -487,10 +474,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
     try:
         streams = _feed_streams(path, folder_feed, profiles, chunk_rows)
     except FileRejected as exc:
-        message = f"{path.name} rejected: {exc.reason}"  # the file name, not the server path
-        ledger.finish_file(lock_conn, file_id, status="rejected", rows_in=None, rows_loaded=None,
-                           rows_quarantined=None, message=message)
-        return [FileOutcome(folder_feed.name, path.name, "rejected", file_id, message=message)]
+        return [_reject(lock_conn, folder_feed.name, path, file_id, exc)]
     outcomes = []
     # Parents first: the batches of a flat file load before the results that need them.
     for name in sorted(streams, key=LOAD_ORDER.index):
@@ -516,15 +500,20 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
         except FileRejected as exc:
             # Malformed past its first chunk (e.g. an unclosed quote deep in a large file): the load of
             # this feed rolled back whole, and the file is rejected like one that fails at its first row.
-            message = f"{path.name} rejected: {exc.reason}"  # the file name, not the server path
-            ledger.finish_file(lock_conn, this_file_id, status="rejected", rows_in=None, rows_loaded=None,
-                               rows_quarantined=None, message=message)
-            outcome = FileOutcome(name, path.name, "rejected", this_file_id, message=message)
+            outcome = _reject(lock_conn, name, path, this_file_id, exc)
         finally:
             if name != folder_feed.name:
                 ledger.release_file(lock_conn, feed=name, sha256=sha)
         outcomes.append(outcome)
     return outcomes
+
+
+def _reject(lock_conn: psycopg.Connection, feed_name: str, path: Path, file_id: int, exc) -> FileOutcome:
+    """Record a file that cannot be read; its message names the file, not the server path."""
+    message = f"{path.name} rejected: {exc.reason}"
+    ledger.finish_file(lock_conn, file_id, status="rejected", rows_in=None, rows_loaded=None,
+                       rows_quarantined=None, message=message)
+    return FileOutcome(feed_name, path.name, "rejected", file_id, message=message)
 
 
 def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: int | None = None,
@@ -549,11 +538,8 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
         if len(passing):
             staged = passing.copy()
             staged["file_id"] = rows.loc[staged.index, "__file_id"]
-            staging = sql.Identifier("staging", f"{feed_name}_replay")
+            staging = create_staging(conn, feed.core_table, f"{feed_name}_replay")
             columns = CORE_COLUMNS[feed_name] + ["file_id"]
-            conn.execute(sql.SQL("drop table if exists {}").format(staging))
-            conn.execute(sql.SQL("create unlogged table {} (like {} including defaults)").format(
-                staging, sql.Identifier(*feed.core_table.split("."))))
             copy_frame(conn, staging, staged, columns)
             _upsert_from_staging(conn, feed, staging, columns, file_ids=sorted(set(staged["file_id"].tolist())),
                                  reference=reference)

@@ -45,26 +45,25 @@ def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFr
     return len(data)
 
 
-def upsert_frame(conn: psycopg.Connection, core_table: str, frame: pd.DataFrame, columns: Sequence[str],
-                 key: Sequence[str], staging_name: str) -> int:
-    """Stage ``frame`` and upsert it into ``core_table`` inside the caller's transaction."""
-    schema, name = core_table.split(".")
-    staging = sql.Identifier("staging", staging_name)
-    core = sql.Identifier(schema, name)
+def create_staging(conn: psycopg.Connection, core_table: str, name: str) -> sql.Identifier:
+    """A fresh unlogged ``staging.<name>`` shaped like ``core_table``, inside the caller's transaction."""
+    staging = sql.Identifier("staging", name)
     conn.execute(sql.SQL("drop table if exists {}").format(staging))
-    conn.execute(sql.SQL("create unlogged table {} (like {} including defaults)").format(staging, core))
-    copy_frame(conn, staging, frame, columns)
+    conn.execute(sql.SQL("create unlogged table {} (like {} including defaults)").format(
+        staging, sql.Identifier(*core_table.split("."))))
+    return staging
+
+
+def upsert_from_staging(conn: psycopg.Connection, core_table: str, staging: sql.Identifier, columns: Sequence[str],
+                        key: Sequence[str]) -> None:
+    """One ``INSERT … ON CONFLICT`` from staging: a corrected re-delivery updates rows, a repeat changes nothing."""
     updates = [c for c in columns if c not in key]
-    statement = sql.SQL(
+    conn.execute(sql.SQL(
         "insert into {core} ({cols}) select {cols} from {staging} "
-        "on conflict ({key}) do update set {updates}, loaded_at = now()"
-    ).format(
-        core=core,
+        "on conflict ({key}) do update set {updates}, loaded_at = now()").format(
+        core=sql.Identifier(*core_table.split(".")),
         cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
         staging=staging,
         key=sql.SQL(", ").join(map(sql.Identifier, key)),
         updates=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in updates),
-    )
-    rows = conn.execute(statement).rowcount
-    conn.execute(sql.SQL("drop table {}").format(staging))
-    return rows
+    ))

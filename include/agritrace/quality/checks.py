@@ -180,11 +180,6 @@ def _producer_code(field: Field) -> Check:
 
 def unique_check(columns: list[str], label: str) -> Check:
     """Rows sharing a key within one file are all held: the file does not say which one is right."""
-    return _unique(columns, label)
-
-
-def _unique(columns: list[str], label: str) -> Check:
-    """Rows sharing a key within one file are all held: the file does not say which one is right."""
 
     def failing(frame: pd.DataFrame) -> pd.Series:
         keys = frame[columns]

@@ -28,7 +28,8 @@ ENTRY_POINTS = (
     "trace.product_events(text, date, date, text, text)",
 )
 
-_DROP_ALL = """
+# One statement (``%s`` is the function's signature) run on every function of schema trace.
+_FOR_EACH_TRACE_FUNCTION = """
 do $$
 declare
     fn regprocedure;
@@ -39,28 +40,13 @@ begin
         join pg_namespace as n on n.oid = p.pronamespace
         where n.nspname = 'trace' and p.prokind = 'f'
     loop
-        execute format('drop function %s', fn);
+        execute format('{statement}', fn);
     end loop;
 end
 $$;
 """
-
-_LOCK_OUT_PUBLIC = """
-do $$
-declare
-    fn regprocedure;
-begin
-    for fn in
-        select p.oid::regprocedure
-        from pg_proc as p
-        join pg_namespace as n on n.oid = p.pronamespace
-        where n.nspname = 'trace' and p.prokind = 'f'
-    loop
-        execute format('revoke all on function %s from public, agritrace_regulator', fn);
-    end loop;
-end
-$$;
-"""
+_DROP_ALL = _FOR_EACH_TRACE_FUNCTION.format(statement="drop function %s")
+_LOCK_OUT_PUBLIC = _FOR_EACH_TRACE_FUNCTION.format(statement="revoke all on function %s from public, agritrace_regulator")
 
 
 def trace_sql_files(directory: Path = TRACE_SQL_DIR) -> list[Path]:
