@@ -10,31 +10,20 @@ from __future__ import annotations
 
 import random
 
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
-WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, …
+# The check itself is the one validation applies, so generated codes verify by construction.
+from agritrace.quality.rules import USCC_ALPHABET as ALPHABET
+from agritrace.quality.rules import USCC_WEIGHTS as WEIGHTS
+from agritrace.quality.rules import is_valid_uscc as is_valid_credit_code
+from agritrace.quality.rules import uscc_check_character as check_character
 
 # GB 11714 organisation code: 8 body characters (digits or A–Z) and one check character.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_BODY_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 # Registration authority 9 (market regulation) with the organisation types producers use.
 PREFIX_BY_PRODUCER_TYPE = {"enterprise": "91", "cooperative": "93", "family_farm": "92"}
 
-
-def check_character(first17: str) -> str:
-    """The 18th character for the first 17 characters of a code."""
-    if len(first17) != 17:
-        raise ValueError(f"a credit code body has 17 characters, got {len(first17)}: {first17!r}")
-    total = sum(_VALUE[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
-    return ALPHABET[(31 - total % 31) % 31]
-
-
-def is_valid_credit_code(code: str) -> bool:
-    """True when ``code`` is 18 characters of the alphabet and its check character verifies."""
-    if len(code) != 18 or any(ch not in _VALUE for ch in code):
-        return False
-    return check_character(code[:17]) == code[17]
+__all__ = ["ALPHABET", "WEIGHTS", "check_character", "corrupt_check_character", "is_valid_credit_code", "make_credit_code",
+           "org_code_check"]
 
 
 def org_code_check(body8: str) -> str:
@@ -45,7 +34,7 @@ def org_code_check(body8: str) -> str:
 
 def make_credit_code(rng: random.Random, region_code: str, producer_type: str) -> str:
     """A verifying code for an organisation registered in ``region_code``."""
-    body8 = "".join(rng.choice(_ORG_BODY_ALPHABET) for _ in range(8))
+    body8 = "".join(rng.choice(ALPHABET) for _ in range(8))
     first17 = PREFIX_BY_PRODUCER_TYPE[producer_type] + region_code + body8 + org_code_check(body8)
     return first17 + check_character(first17)
 
