@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from agritrace.quality.findings import row_kind
 from agritrace.web import auth
 from agritrace.web.app import create_app
-from agritrace.web.quality_routes import mask, row_kind
 from fastapi.testclient import TestClient
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -258,8 +258,11 @@ def test_row_kind_prefers_orphan_then_reference_fixes():
     assert row_kind(False, [{"rule": "required"}]) == "other"
 
 
-def test_mask_matches_the_trace_masking():
-    assert mask("13812345678") == "138****5678"
-    assert mask("1234567") == "*******"
-    assert mask(None) is None
+def test_quarantine_page_shows_phones_masked_by_the_database_unless_regulator(warehouse, quality_warehouse, gx_home):
+    with psycopg.connect(warehouse) as conn:
+        masked = conn.execute("select ops.mask_phone('13812345678')").fetchone()[0]
+    operator = _client("op").get("/ui/quality/quarantine", params={"feed": "producers"}).text
+    assert masked in operator and "13812345678" not in operator and "is masked" in operator
+    regulator = _client("admin").get("/ui/quality/quarantine", params={"feed": "producers"}).text
+    assert "13812345678" in regulator and "is masked" not in regulator
 

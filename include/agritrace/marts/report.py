@@ -1,12 +1,14 @@
 """The yearly quality report: one self-contained HTML file built from the marts only.
 
-Everything is inline (CSS and SVG charts from ``charts.py``); the file opens offline and can be
-mailed as is. ``load_report_data`` reads the marts, ``render_report`` is pure, and
-``report_html`` (used by the web UI) and ``write_report`` put them together.
+Everything is inline (the shared stylesheet of ``agritrace.web.layout`` and SVG charts from
+``charts.py``); the file opens offline and can be mailed as is. ``load_report_data`` reads the
+marts, ``render_report`` is pure (the web app's marts page is the same document with the app's
+menu), and ``report_html`` and ``write_report`` put them together for ``agritrace report``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,6 +22,7 @@ from psycopg.rows import dict_row
 from agritrace.contracts.certificates import CATEGORIES
 from agritrace.contracts.sampling_batches import SAMPLING_LEVELS, TASK_TYPES
 from agritrace.marts.charts import Bar, TrendPoint, bar_chart, trend_with_band
+from agritrace.web.layout import Link, Nav, card, e, page, table
 
 _VOCABULARIES = {"task_type": TASK_TYPES, "sampling_level": SAMPLING_LEVELS, "product_category": CATEGORIES}
 _ALL = "全部 All"
@@ -60,7 +63,12 @@ class ReportData:
 
 
 def available_years(conn: psycopg.Connection) -> list[int]:
-    """Years with sampling results or certificates in the marts, newest first."""
+    """Years with sampling results or certificates in the marts, newest first; none before the marts exist."""
+    created = conn.execute(
+        "select to_regclass('mart.pass_rate_by_period') is not null and to_regclass('mart.sampling_coverage') is not null"
+    ).fetchone()[0]
+    if not created:
+        return []
     rows = conn.execute(
         """
         select extract(year from period_start)::int from mart.pass_rate_by_period where period_type = 'year'
@@ -237,44 +245,13 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
     return data
 
 
-_CSS = """
-:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--brand:#1f6f8b;--bad:#c0392b;--bg:#f7f8fa}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);
- font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC',system-ui,sans-serif;line-height:1.5}
-header{background:var(--brand);color:#fff;padding:28px 40px}
-header h1{margin:0;font-size:24px;font-weight:600}
-header p{margin:4px 0 0;opacity:.85;font-size:14px}
-main{max-width:1100px;margin:0 auto;padding:24px 24px 48px}
-section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:20px 24px;margin:20px 0}
-h2{font-size:18px;margin:0 0 4px;font-weight:600}
-h2 small{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
-.note{color:var(--muted);font-size:13px;margin:0 0 12px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:12px}
-.card{background:#fff;border:1px solid var(--line);border-left:4px solid var(--brand);border-radius:6px;padding:14px 16px}
-.card .t{font-size:13px;color:var(--muted)}
-.card .v{font-size:26px;font-weight:600;margin:2px 0}
-.card .d{font-size:12px;color:var(--muted)}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-th:first-child,td:first-child,th.l,td.l{text-align:left}
-th{color:var(--muted);font-weight:500;background:#fafafa}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:20px}
-@media (max-width:900px){.grid2{grid-template-columns:1fr}}
-.grade{display:inline-block;width:22px;text-align:center;border-radius:4px;color:#fff;font-weight:600}
-.gA{background:#2e7d32}.gB{background:#9e9d24}.gC{background:#ef6c00}.gD{background:#c62828}
-footer{color:var(--muted);font-size:12px;text-align:center;margin-top:24px}
-"""
+TITLE = "农产品质量安全抽检年报"
+GRADE_NAMES = {"A": "抽检合格", "B": "未抽检/覆盖不足", "C": "不合格或快检阳性", "D": "禁限用药物检出"}
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
-    head = "".join(f'<th class="{"l" if i < left else ""}">{h}</th>' for i, h in enumerate(headers))
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{c}</td>' for i, c in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    return f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    """The report's tables: the first ``left`` columns are labels, the rest figures (right-aligned)."""
+    return table(headers, rows, columns=[""] * left + ["num"] * (len(headers) - left))
 
 
 def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -289,14 +266,18 @@ def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]
     ]
 
 
-def render_report(data: ReportData, *, title: str = "农产品质量安全抽检年报") -> str:
-    """The report as one HTML document (pure: no database, no files)."""
-    e = escape
-    cards = "".join(
-        f'<div class="card"><div class="t">{e(h.title_zh)} · {e(h.title_en)}</div>'
-        f'<div class="v">{e(h.value)}</div><div class="d">{e(h.detail)}</div></div>'
-        for h in data.headlines
-    )
+def render_report(data: ReportData, *, title: str = TITLE, nav: Nav | None = None, links: Sequence[Link] = ()) -> str:
+    """The report as one HTML document on the shared layout (pure: no database, no files).
+
+    Without ``nav`` it is the standalone file (no menu); the web app passes its menu and the year links.
+    """
+    return page(f"{title} · {data.year}", report_body(data), nav=nav, links=links,
+                subtitle=f"Agricultural product quality: certificates, sampling and inspection results, {data.year}")
+
+
+def report_body(data: ReportData) -> str:
+    """The report's sections: headline figures, trend, tables and charts."""
+    cards = "".join(card(f"{h.title_zh} · {h.title_en}", h.value, detail=h.detail) for h in data.headlines)
     task_rows = [
         [
             e(label("task_type", r["task_type"])), e(label("sampling_level", r["sampling_level"])),
@@ -322,9 +303,8 @@ def render_report(data: ReportData, *, title: str = "农产品质量安全抽检
         for r in data.analytes
         if r["exceeded"] + r["banned_detected"] > 0
     ]
-    grade_names = {"A": "抽检合格", "B": "未抽检/覆盖不足", "C": "不合格或快检阳性", "D": "禁限用药物检出"}
     risk_rows = [
-        [f'<span class="grade g{g}">{g}</span> {e(grade_names[g])}', f"{data.risk_grades.get(g, 0):,}"]
+        [f'<span class="grade {g}">{g}</span> {e(GRADE_NAMES[g])}', f"{data.risk_grades.get(g, 0):,}"]
         for g in "ABCD"
     ]
     under_rows = [
@@ -344,20 +324,7 @@ def render_report(data: ReportData, *, title: str = "农产品质量安全抽检
     town_svg = bar_chart(data.by_town, title="按乡镇 By town")
     analyte_svg = bar_chart(analyte_bars, title="不合格检测项目 Failed test items", unit=" items", decimals=0)
     as_of = f"（截至 as of {data.risk_as_of.isoformat()}）" if data.risk_as_of else ""
-    return f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} {data.year}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header>
-<h1>{e(title)} · {data.year}</h1>
-<p>Agricultural product quality: certificates, sampling and inspection results, {data.year}</p>
-</header>
-<main>
+    return f"""
 <section>
 <h2>核心指标<small>Headline figures</small></h2>
 <p class="note">合格率 = 合格批次 ÷ 判定批次；快检阳性未确证及结果待出批次不参与判定。
@@ -389,12 +356,12 @@ Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pendi
 <p class="note">红色为禁限用药物检出。Red: banned substance detected.</p>
 {analyte_svg if analyte_bars else ""}
 {_table(["检测项目 Analyte", "类型 Kind", "检测 Tested", "检出 Detected", "超限量 Exceeded",
-         "禁用检出 Banned", "快检阳性 Unconfirmed", "不合格率 Rate", "最大倍数 Max ×limit"], analyte_rows)
+         "禁用检出 Banned", "快检阳性 Unconfirmed", "不合格率 Rate", "最大倍数 Max ×limit"], analyte_rows, left=2)
  if analyte_rows else '<p class="note">本年度无不合格检测项目。No failed test items this year.</p>'}
 </section>
 <div class="grid2">
 <section>
-<h2>主体风险分级<small>Producer risk grades {e(as_of)}</small></h2>
+<h2>主体风险分级<small>Producer risk grades {escape(as_of)}</small></h2>
 <p class="note">D 禁限用药物检出；C 其他不合格或快检阳性未确证；B 未抽检或每百张合格证抽检不足 1 批；A 抽检合格（近 12 个月）。
 D banned-substance failure; C other failure or unconfirmed positive; B not sampled or under 1 batch per 100 certificates; A sampled and clean (last 12 months).</p>
 {_table(["等级 Grade", "主体数 Producers"], risk_rows)}
@@ -408,13 +375,11 @@ At least 100 certificates and fewer than half the county's batches per 1,000 cer
 </section>
 </div>
 <footer>Generated from the analyst marts (schema mart) · 数据来源：分析数据集市</footer>
-</main>
-</body>
-</html>
 """
 
 
 def report_html(conn: psycopg.Connection, year: int) -> str:
+    """The standalone report for ``year``."""
     return render_report(load_report_data(conn, year))
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from agritrace.quality.findings import docs_root
 from agritrace.web import auth, layout, marts_routes, quality_routes, trace_routes
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def create_app() -> FastAPI:
 
     @app.get("/docs/gx/{path:path}", include_in_schema=False, dependencies=operator)
     def gx_docs(path: str) -> FileResponse:
-        return FileResponse(gx_docs_file(quality_routes.docs_root(), path))
+        return FileResponse(gx_docs_file(docs_root(), path))
 
     app.add_exception_handler(auth.NotAuthenticated, _not_authenticated)
     app.add_exception_handler(auth.NotAllowed, _not_allowed)
@@ -98,7 +99,7 @@ async def _not_allowed(request: Request, exc: auth.NotAllowed) -> Response:
     log.info("refused %s %s: %s", request.method, _app_path(request), exc)
     if _is_page(request):
         body = f'<div class="banner bad">{layout.e(str(exc))}</div>'
-        return HTMLResponse(layout.page(title="Not allowed · 无权限", here="", root=_root(request), body=body,
+        return HTMLResponse(layout.page("Not allowed · 无权限", body, nav=layout.Nav("", _root(request)),
                                         who=exc.viewer.username), status_code=403)
     return JSONResponse({"detail": str(exc)}, status_code=403)
 

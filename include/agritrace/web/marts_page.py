@@ -1,0 +1,17 @@
+"""The marts page: the yearly report of ``agritrace.marts.report`` inside the app, with a link per year."""
+
+from __future__ import annotations
+
+from agritrace.marts.report import ReportData, render_report
+from agritrace.web.layout import PAGE, Link, Nav, page
+
+NAV = Nav("marts", "../")  # /ui/marts
+
+
+def marts_page(data: ReportData | None, years: list[int]) -> str:
+    """The report for ``data.year`` with links to the other ``years``; a note when the marts are empty."""
+    if data is None:
+        return page(PAGE["marts"].label, '<p class="empty">尚无数据。The marts are empty: load data and run the '
+                                         "marts refresh first.</p>", nav=NAV)
+    links = [Link(str(y), f"?year={y}", y == data.year) for y in years]
+    return render_report(data, nav=NAV, links=links)
