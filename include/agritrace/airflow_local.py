@@ -178,7 +178,7 @@ def wait_until_ready(timeout: float = 180.0) -> bool:
 
 def land_demo_data() -> str:
     """Put the demo set in the landing folder for the scheduled DAGs, unless files already wait there."""
-    from agritrace.pipeline import landing_files
+    from agritrace.ingest.landing import landing_files
     from agritrace.synth import generate_demo
 
     landing = settings().landing_dir

@@ -122,7 +122,8 @@ def ingest(
 ) -> None:
     """Ingest the landing folder (or one file) outside Airflow, with the same code the DAGs run."""
     from agritrace.contracts import LOAD_ORDER
-    from agritrace.pipeline import landing_files, process_file, replay
+    from agritrace.ingest.landing import landing_files
+    from agritrace.pipeline import process_file, replay
 
     if file and not feed:
         _fail("--file needs --feed to say which feed the file belongs to")

@@ -59,7 +59,7 @@ def url_from_connection(host: str | None, port: int | None, login: str | None, p
 
 
 def list_landing_files(feed: str) -> list[str]:
-    from agritrace.pipeline import landing_files
+    from agritrace.ingest.landing import landing_files
 
     return [str(p) for p in landing_files(feed)]
 

@@ -35,7 +35,7 @@ def main() -> None:
             sys.stdout.flush()
             os._exit(DIED_BEFORE_UPSERT)
 
-        pipeline._upsert_from_staging = die
+        pipeline._write = die
     outcomes = pipeline.process_file(args.path, args.feed, url=args.url, chunk_rows=args.chunk_rows, use_gx=False)
     print(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, default=str))
 

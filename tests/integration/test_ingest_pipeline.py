@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 from agritrace.bootstrap import bring_up
-from agritrace.pipeline import landing_files, process_file, release_held_file, replay
+from agritrace.ingest.landing import landing_files
+from agritrace.pipeline import process_file, release_held_file, replay
 from agritrace.quality.rules import uscc_check_character
 
 PRODUCER_HEADER = "producer_id,producer_name,producer_type,region_code,town"

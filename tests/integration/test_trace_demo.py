@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 from agritrace.bootstrap import bring_up
-from agritrace.pipeline import landing_files, process_file
+from agritrace.ingest.landing import landing_files
+from agritrace.pipeline import process_file
 from agritrace.synth import generate_demo
 from agritrace.trace.lookup import trace
 

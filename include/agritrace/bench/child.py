@@ -67,16 +67,17 @@ def gx(args: dict) -> dict:
     import psycopg
 
     from agritrace.contracts import feed as feed_named
-    from agritrace.feeds_context import add_reading_checks
     from agritrace.ingest import iter_feed_file, load_profiles
-    from agritrace.pipeline import _prepare, _reference, today_in_bureau
+    from agritrace.pipeline import today_in_bureau
     from agritrace.quality.gx_run import run_suite
+    from agritrace.quality.rows import prepare_rows
+    from agritrace.reference import ReferenceData
 
     startup = _startup()
     profiles = load_profiles()
     per_feed: dict[str, dict] = {}
     with psycopg.connect(args["url"]) as conn:
-        reference = _reference(conn)
+        reference = ReferenceData.from_database(conn)
         for feed_name, path in args["files"]:
             feed = feed_named(feed_name)
             done = per_feed.setdefault(feed_name, {"rows": 0, "seconds": 0.0})
@@ -84,8 +85,8 @@ def gx(args: dict) -> dict:
                 continue
             for parsed in iter_feed_file(Path(path), feed, profiles, chunk_rows=args["chunk_rows"]):
                 profile = next((p for p in profiles if p.name == parsed.profile), None)
-                frame, checks = _prepare(feed, parsed.raw, conn, reference, today_in_bureau(), profile)
-                checks += add_reading_checks(frame, parsed.problems)
+                frame, checks = prepare_rows(conn, feed, parsed.raw, reference=reference, today=today_in_bureau(),
+                                             profile=profile, reading_problems=parsed.problems)
                 started = time.perf_counter()
                 run_suite(f"{feed_name}_bench", frame, checks)
                 done["seconds"] += time.perf_counter() - started

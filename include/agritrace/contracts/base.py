@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Every core table also records which delivery wrote each row, and when.
+LINEAGE_COLUMNS = ("file_id", "loaded_at")
+
 FieldType = Literal["text", "date", "number", "enum", "enum_list"]
 
 
@@ -52,9 +55,16 @@ class Feed:
     title_zh: str
     title_en: str
     description: str
+    # The business key as it arrives in a file (a result names its analyte as written).
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     core_table: str
+    # The core table's loaded columns and primary key: the table's shape is defined here once, and
+    # a test compares it with the database after migrations.
+    core_columns: tuple[str, ...]
+    core_key: tuple[str, ...]
+    # Columns of the core table that later steps compute (e.g. a batch's verdict over its items).
+    core_computed: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:

@@ -34,6 +34,11 @@ CERTIFICATES = Feed(
     "the standards; the link from a sampled lot back to its producer and forward to its buyer.",
     key=("certificate_no",),
     core_table="core.certificates",
+    core_columns=(
+        "certificate_no", "producer_id", "product_name", "product_code", "product_category", "quantity",
+        "unit", "quantity_kg", "origin", "commitment_basis", "lot_no", "trace_code", "buyer", "issue_date",
+    ),
+    core_key=("certificate_no",),
     fields=(
         Field("certificate_no", "text", "Certificate number, unique.",
               aliases=("合格证编号", "合格證編號", "证书编号", "合格证号"), required=True, unique=True),

@@ -15,6 +15,13 @@ INSPECTION_RESULTS = Feed(
     "it is judged against.",
     key=("batch_no", "analyte"),
     core_table="core.inspection_results",
+    core_columns=(
+        "batch_no", "analyte_code", "test_kind", "analyte_name", "result_raw", "result_value", "unit",
+        "is_nondetect", "method", "standard", "report_no", "tested_on", "supplied_verdict", "value_mg_kg",
+        "lod_mg_kg", "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified",
+        "ratio_to_limit", "verdict", "verdict_reason", "verdict_disagrees",
+    ),
+    core_key=("batch_no", "analyte_code", "test_kind"),
     fields=(
         Field("batch_no", "text", "Sampling batch; must exist in sampling_batches.",
               aliases=("抽样单编号", "样品编号", "抽樣單編號", "樣品編號"), required=True,

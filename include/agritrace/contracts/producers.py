@@ -8,6 +8,11 @@ PRODUCERS = Feed(
     "cooperatives, family farms and households.",
     key=("producer_id",),
     core_table="core.producers",
+    core_columns=(
+        "producer_id", "producer_name", "producer_type", "region_code", "town", "village", "grid_id",
+        "contact_phone", "registered_on",
+    ),
+    core_key=("producer_id",),
     fields=(
         Field(
             "producer_id", "text",

@@ -32,6 +32,13 @@ SAMPLING_BATCHES = Feed(
     "tests, with the certificate that came with the sampled lot.",
     key=("batch_no",),
     core_table="core.sampling_batches",
+    core_columns=(
+        "batch_no", "producer_id", "certificate_no", "task_type", "sampling_level", "sampling_stage",
+        "region_code", "product_name", "product_code", "product_category", "sample_qty_kg", "sampled_place",
+        "sampler_org", "lab", "sampling_date",
+    ),
+    core_key=("batch_no",),
+    core_computed=("batch_verdict",),
     fields=(
         Field("batch_no", "text", "Sampling form / sample number, unique.",
               aliases=("抽样单编号", "样品编号", "抽樣單編號", "樣品編號", "抽样编号"), required=True, unique=True),

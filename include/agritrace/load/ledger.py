@@ -97,3 +97,20 @@ def finish_file(conn: psycopg.Connection, file_id: int, *, status: str, rows_in:
         """,
         (status, rows_in, rows_loaded, rows_quarantined, message, encoding, source_profile, file_id),
     )
+
+
+
+def held_file(conn: psycopg.Connection, file_id: int) -> tuple[str, str]:
+    """The feed and file name of a held file; an error naming what it is otherwise."""
+    row = conn.execute("select feed, file_name, status from ops.files where file_id = %s", (file_id,)).fetchone()
+    if row is None:
+        raise ValueError(f"no file {file_id} in ops.files")
+    feed_name, file_name, status = row
+    if status != "held":
+        raise ValueError(f"file {file_id} ({file_name}) is {status}, not held; only held files can be released")
+    return feed_name, file_name
+
+
+def mark_released(conn: psycopg.Connection, file_id: int, file_name: str) -> None:
+    conn.execute("update ops.files set status = 'processing' where file_id = %s", (file_id,))
+    record_delivery(conn, file_id, file_name, "released", None)

@@ -54,3 +54,25 @@ def open_rows(conn: psycopg.Connection, feed: str, *, orphans_only: bool = False
     frame["__file_id"] = [r[1] for r in records]
     frame["__row_number"] = [r[2] for r in records]
     return frame
+
+
+def forget_attempt(conn: psycopg.Connection, file_id: int) -> None:
+    """A retry after a crash starts the file over; the crashed attempt's open rows go."""
+    conn.execute("delete from quarantine.rows where file_id = %s and status = 'open'", (file_id,))
+
+
+def mark_loaded(conn: psycopg.Connection, quarantine_ids: list[int], requested_by: str) -> None:
+    conn.execute(
+        """update quarantine.rows set status = 'loaded', resolved_at = now(), resolved_by = %s
+            where quarantine_id = any(%s)""",
+        (requested_by, quarantine_ids),
+    )
+
+
+def update_reasons(conn: psycopg.Connection, reasons: dict[int, list[dict]], orphan_only: dict[int, bool]) -> None:
+    """Rows still quarantined after a replay carry the reasons of today's rules."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "update quarantine.rows set reasons = %s, is_orphan = %s where quarantine_id = %s",
+            [(json.dumps(r, ensure_ascii=False), bool(orphan_only.get(i, False)), int(i)) for i, r in reasons.items()],
+        )

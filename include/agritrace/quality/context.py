@@ -14,6 +14,7 @@ from psycopg import sql
 from agritrace.contracts import Feed
 from agritrace.contracts.certificates import KG_PER_UNIT
 from agritrace.quality.checks import Check, flag_check, flag_column, unique_check
+from agritrace.reference import ReferenceData, parse_result_value
 
 # 10^6 mg/kg is the whole sample; in μg/kg or ppb that is 10^9. Anything above is no measurement.
 MAX_RESIDUE_IN_ANY_UNIT = 1e9
@@ -45,7 +46,8 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
     return checks
 
 
-def add_product_checks(frame: pd.DataFrame, reference, product_column: str = "product_name") -> list[Check]:
+def add_product_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData,
+                       product_column: str = "product_name") -> list[Check]:
     """Resolve product names to the reference; an unknown product is never guessed."""
     codes: dict[str, object] = {}
     for name in frame[product_column].dropna().unique():
@@ -66,15 +68,14 @@ def add_product_checks(frame: pd.DataFrame, reference, product_column: str = "pr
     )]
 
 
-def add_weight(frame: pd.DataFrame) -> None:
-    factors = frame["unit"].map(KG_PER_UNIT)
-    frame["quantity_kg"] = frame["quantity"] * factors
+def add_weight(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData) -> list[Check]:
+    """Weights in kg beside the quantity as written; counted units (head, box …) have none. No check."""
+    frame["quantity_kg"] = frame["quantity"] * frame["unit"].map(KG_PER_UNIT)
+    return []
 
 
-def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference) -> list[Check]:
+def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData) -> list[Check]:
     """Inspection results: the batch's product and date, the analyte, a readable value, one row per item."""
-    from agritrace.reference import parse_result_value
-
     batches = frame["batch_no"].dropna().unique().tolist()
     info = {}
     if batches:
