@@ -68,7 +68,8 @@ def render() -> str:
     parts = [INTRO]
     for feed in FEEDS.values():
         parts.append(f"\n## {feed.name} — {feed.title_zh} ({feed.title_en})\n\n{feed.description}\n")
-        parts.append(f"Key: {', '.join(feed.key)} · loads into `{feed.core_table}`\n")
+        parts.append(f"Key in the file: {', '.join(feed.key)} · loads into `{feed.core_table}`, "
+                     f"one current row per ({', '.join(feed.core_key)})\n")
         parts.append("| column | headers accepted | type | rules | values |\n| --- | --- | --- | --- | --- |")
         for field in feed.fields:
             headers = " / ".join(field.aliases)
