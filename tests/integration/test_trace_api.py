@@ -33,6 +33,17 @@ def test_lookup_returns_the_chain(client):
     assert body["recall"]["failing_batch_nos"] == ["B-FAIL"]
 
 
+def test_cli_json_is_the_api_document(client, trace_warehouse):
+    import json
+
+    import psycopg
+    from agritrace.trace.lookup import to_json, trace
+
+    with psycopg.connect(trace_warehouse) as conn:
+        printed = json.loads(to_json(trace(conn, "HGZ-001")))
+    assert printed == client.get("/agritrace/api/trace/HGZ-001").json()
+
+
 def test_unknown_key_is_404_with_a_message(client):
     response = client.get("/agritrace/api/trace/HGZ-999")
     assert response.status_code == 404

@@ -29,14 +29,14 @@ def test_every_failing_demo_batch_traces_to_producer_certificate_items_and_recal
         assert len(failing) == 13  # 11 district routine + 2 supervisory, as calibrated
         for batch_no, producer_id, certificate_no in failing:
             result = trace(conn, batch_no, requested_by="test", interface="sql")
-            assert result["key_type"] == "batch_no"
-            assert [p["producer_id"] for p in result["producers"]] == [producer_id]
-            batch = next(b for b in result["batches"] if b["batch_no"] == batch_no)
-            assert batch["failing"] and any(item["failing"] for item in batch["items"])
-            assert all(item["verdict"] == "fail" for item in batch["items"] if item["failing"])
+            assert result.key_type == "batch_no"
+            assert [p.producer_id for p in result.producers] == [producer_id]
+            batch = next(b for b in result.batches if b.batch_no == batch_no)
+            assert batch.failing and any(item.failing for item in batch.items)
+            assert all(item.verdict == "fail" for item in batch.items if item.failing)
             if certificate_no:
-                assert certificate_no in {c["certificate_no"] for c in result["certificates"]}
-                assert certificate_no in {c["certificate_no"] for c in result["recall"]["certificates"]}
-            assert batch_no in result["recall"]["failing_batch_nos"]
+                assert certificate_no in {c.certificate_no for c in result.certificates}
+                assert certificate_no in {c.certificate_no for c in result.recall.certificates}
+            assert batch_no in result.recall.failing_batch_nos
         audited = conn.execute("select count(*) from ops.trace_audit where requested_by = 'test'").fetchone()[0]
         assert audited == len(failing)

@@ -32,7 +32,7 @@ def conn(trace_warehouse):
 
 
 def _failing_items(result):
-    return [(b["batch_no"], i["analyte_code"]) for b in result["batches"] for i in b["items"] if i["failing"]]
+    return [(b.batch_no, i.analyte_code) for b in result.batches for i in b.items if i.failing]
 
 
 @pytest.mark.parametrize(
@@ -48,54 +48,55 @@ def _failing_items(result):
 )
 def test_every_key_type_leads_to_the_producer_the_failing_item_and_the_recall_scope(conn, key, key_type):
     result = trace(conn, key)
-    assert result["key_type"] == key_type
-    assert [p["producer_id"] for p in result["producers"]] == [CO]
-    assert "HGZ-001" in [c["certificate_no"] for c in result["certificates"]]
+    assert result.key_type == key_type
+    assert [p.producer_id for p in result.producers] == [CO]
+    assert "HGZ-001" in [c.certificate_no for c in result.certificates]
     assert _failing_items(result) == [("B-FAIL", "carbofuran")]
-    recall = result["recall"]
-    assert recall["failing_batch_nos"] == ["B-FAIL"]
-    assert {c["certificate_no"] for c in recall["certificates"]} == {"HGZ-001", "HGZ-002", "HGZ-004"}
-    assert [f["batch_no"] for f in recall["other_producer_failures"]] == ["B-OTHER"]
+    recall = result.recall
+    assert recall.failing_batch_nos == ["B-FAIL"]
+    assert {c.certificate_no for c in recall.certificates} == {"HGZ-001", "HGZ-002", "HGZ-004"}
+    assert [f.batch_no for f in recall.other_producer_failures] == ["B-OTHER"]
 
 
 def test_test_items_carry_value_limit_verdict_and_evidence(conn):
-    item = next(i for b in trace(conn, "B-FAIL")["batches"] for i in b["items"] if i["failing"])
-    assert item["value"] == 0.05 and item["unit"] == "mg/kg"
-    assert item["limit"] == 0.02 and item["limit_kind"] == "mrl"
-    assert item["verdict"] == "fail" and "exceeds the MRL" in item["verdict_reason"]
-    assert item["standard"] == "GB 2763-2021" and item["method"] == "GB 23200.113-2018"
-    assert item["report_no"] == "R-2024-001"
+    item = next(i for b in trace(conn, "B-FAIL").batches for i in b.items if i.failing)
+    assert item.value == 0.05 and item.unit == "mg/kg"
+    assert item.limit == 0.02 and item.limit_kind == "mrl"
+    assert item.verdict == "fail" and "exceeds the MRL" in item.verdict_reason
+    assert item.standard == "GB 2763-2021" and item.method == "GB 23200.113-2018"
+    assert item.report_no == "R-2024-001"
 
 
 def test_recall_takes_certificates_within_recall_days_of_the_failing_sample(conn):
     narrow = trace(conn, "HGZ-001", recall_days=1)
     # sampled 2024-06-10: HGZ-004 (06-09) is within a day, HGZ-002 (06-12) is not; HGZ-001 is the sampled lot
-    assert {c["certificate_no"] for c in narrow["recall"]["certificates"]} == {"HGZ-001", "HGZ-004"}
-    reasons = {c["certificate_no"]: c["reason"] for c in narrow["recall"]["certificates"]}
+    assert {c.certificate_no for c in narrow.recall.certificates} == {"HGZ-001", "HGZ-004"}
+    reasons = {c.certificate_no: c.reason for c in narrow.recall.certificates}
     assert reasons["HGZ-001"] == "sampled_lot"
 
 
 def test_trace_forward_lists_buyers_named_on_certificates(conn):
-    buyers = {b["buyer"] for b in trace(conn, "HGZ-001")["buyers"]}
+    buyers = {b.buyer for b in trace(conn, "HGZ-001").buyers}
     assert "茂名市农产品批发市场" in buyers
 
 
 def test_date_window_limits_the_producers_other_certificates(conn):
     result = trace(conn, CO, from_date=date(2024, 6, 1), to_date=date(2024, 6, 10))
-    assert {c["certificate_no"] for c in result["certificates"]} == {"HGZ-001", "HGZ-004"}
+    assert {c.certificate_no for c in result.certificates} == {"HGZ-001", "HGZ-004"}
 
 
 def test_ambiguous_key_lists_every_type_and_follows_the_first(conn):
     result = trace(conn, "LOT-DUP")
-    assert result["ambiguous"] is True
-    assert [m["key_type"] for m in result["matched_types"]] == ["trace_code", "lot_no"]
-    assert result["key_type"] == "trace_code"
-    assert [c["certificate_no"] for c in result["certificates"] if c["is_anchor"]] == ["HGZ-003"]
+    assert result.ambiguous is True
+    assert [m.key_type for m in result.matched_types] == ["trace_code", "lot_no"]
+    assert result.key_type == "trace_code"
+    assert result.other_key_types == ["lot_no"]
+    assert [c.certificate_no for c in result.certificates if c.is_anchor] == ["HGZ-003"]
 
 
 def test_key_type_can_be_forced_for_an_ambiguous_key(conn):
     result = trace(conn, "LOT-DUP", key_type="lot_no")
-    assert [c["certificate_no"] for c in result["certificates"] if c["is_anchor"]] == ["HGZ-004"]
+    assert [c.certificate_no for c in result.certificates if c.is_anchor] == ["HGZ-004"]
 
 
 def test_unknown_key_raises_key_not_found(conn):
@@ -145,8 +146,8 @@ def test_every_lookup_writes_one_audit_row(conn):
 def test_phone_is_masked_unless_personal_data_is_requested(conn):
     masked = trace(conn, "HGZ-001")
     shown = trace(conn, "HGZ-001", include_personal=True)
-    assert masked["producers"][0]["contact_phone"] == "138****5678"
-    assert shown["producers"][0]["contact_phone"] == "13812345678"
+    assert masked.producers[0].contact_phone == "138****5678"
+    assert shown.producers[0].contact_phone == "13812345678"
     assert conn.execute("select array_agg(personal_shown order by audit_id) from ops.trace_audit").fetchone()[0] == [
         False,
         True,
@@ -182,19 +183,19 @@ def test_regulator_cannot_call_the_internal_chain_or_read_core(conn):
 
 def test_name_search_finds_producers_by_partial_chinese_name(conn):
     found = search(conn, "绿源")
-    assert [p["producer_id"] for p in found["producers"]] == [CO]
-    assert search(conn, "李")["producers"][0]["producer_id"] == HH
+    assert [p.producer_id for p in found.producers] == [CO]
+    assert search(conn, "李").producers[0].producer_id == HH
 
 
 def test_name_search_finds_products(conn):
-    assert [p["product_name"] for p in search(conn, "豇")["products"]] == ["豇豆"]
+    assert [p.product_name for p in search(conn, "豇").products] == ["豇豆"]
 
 
 def test_name_search_treats_wildcards_as_themselves(conn):
     for query in ("%", "_", "\\"):
         result = conn.execute("select trace.search(%s)", (query,)).fetchone()[0]
         assert result["producers"] == [] and result["products"] == []
-    assert search(conn, "_")["found"] is False
+    assert search(conn, "_").found is False
 
 
 def test_name_search_is_audited(conn):
@@ -243,4 +244,4 @@ def test_installing_again_replaces_the_functions_without_duplicates(conn):
         "where n.nspname = 'trace' order by 1"
     ).fetchall()
     assert [n for (n,) in names] == ["chain", "key_matches", "lookup", "mask_phone", "product_events", "search"]
-    assert trace(conn, "HGZ-001")["found"] is True
+    assert trace(conn, "HGZ-001").found is True

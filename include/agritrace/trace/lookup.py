@@ -20,12 +20,13 @@ the API takes it from a dependency the deployment binds to the caller's role. Ev
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 import psycopg
 
 from agritrace.trace.keys import KEY_TYPES, KeyNotFound, MalformedKey, check_window, normalise_key
-from agritrace.trace.render import render_table, to_csv_rows, to_json, write_xlsx
+from agritrace.trace.models import SearchResult, TraceResult
+from agritrace.trace.render import render_table, to_csv_rows, to_csv_text, to_json, write_xlsx
 
 Interface = Literal["cli", "api", "sql"]
 
@@ -33,9 +34,12 @@ __all__ = [
     "KEY_TYPES",
     "KeyNotFound",
     "MalformedKey",
+    "SearchResult",
+    "TraceResult",
     "render_table",
     "search",
     "to_csv_rows",
+    "to_csv_text",
     "to_json",
     "trace",
     "write_xlsx",
@@ -73,8 +77,8 @@ def trace(
     interface: Interface = "cli",
     include_personal: bool = False,
     key_type: str | None = None,
-) -> dict[str, Any]:
-    """The trace chain for ``key`` (see ``sql/trace/03_chain.sql`` for its shape).
+) -> TraceResult:
+    """The trace chain for ``key`` (see ``sql/trace/03_chain.sql`` for its shape, ``models`` for its type).
 
     Raises ``MalformedKey`` before touching the database when the key cannot be one, and
     ``KeyNotFound`` when nothing carries it. ``key_type`` forces one of ``KEY_TYPES`` when a key
@@ -99,7 +103,7 @@ def trace(
         result = conn.execute(_LOOKUP, params).fetchone()[0]
     if not result["found"]:
         raise KeyNotFound(clean)
-    return result
+    return TraceResult.model_validate(result)
 
 
 def search(
@@ -109,13 +113,13 @@ def search(
     requested_by: str = "cli",
     interface: Interface = "cli",
     max_results: int = 50,
-) -> dict[str, Any]:
+) -> SearchResult:
     """Producers and products whose name contains ``query`` (partial, Chinese or not).
 
-    Returns ``{"query", "found", "producers": [...], "products": [...]}``; an empty result is not
-    an error. The query follows the same rules as a key (``MalformedKey`` otherwise).
+    An empty result (``found`` false, no producers or products) is not an error. The query follows
+    the same rules as a key (``MalformedKey`` otherwise).
     """
     clean = normalise_key(query)
     params = {"query": clean, "requested_by": requested_by, "interface": interface, "max_results": max_results}
     with conn.transaction():
-        return conn.execute(_SEARCH, params).fetchone()[0]
+        return SearchResult.model_validate(conn.execute(_SEARCH, params).fetchone()[0])

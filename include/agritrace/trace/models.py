@@ -1,7 +1,10 @@
-"""The trace API's response shapes, so OpenAPI documents them (and FastAPI validates them).
+"""The trace result, typed: what ``lookup.trace`` and ``lookup.search`` return and every renderer reads.
 
-They mirror the jsonb ``trace.lookup`` and ``trace.search`` build in ``sql/trace``; extra keys are
-ignored rather than rejected so adding a field in SQL never breaks the API.
+The models mirror the jsonb ``trace.lookup`` and ``trace.search`` build in ``sql/trace``; extra
+keys are ignored rather than rejected so adding a field in SQL never breaks the API. The JSON API
+serves them as they are (OpenAPI documents them); the terminal table, CSV and XLSX
+(``render``) and the HTML page (``agritrace.web.trace_page``) read them, and the wording they
+share (where a producer is, why a certificate is in the recall scope …) is defined here, once.
 """
 
 from __future__ import annotations
@@ -9,6 +12,13 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def plain(value: float | None) -> float | int | None:
+    """A figure as the source wrote it: ``100.0`` is ``100``, other values pass unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class _Model(BaseModel):
@@ -28,7 +38,7 @@ class Window(_Model):
     recall_days: int
 
 
-class Producer(_Model):
+class _ProducerBase(_Model):
     producer_id: str
     producer_name: str
     producer_type: str
@@ -36,6 +46,14 @@ class Producer(_Model):
     town: str | None = None
     village: str | None = None
     grid_id: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Town / village, as far as known."""
+        return " / ".join(x for x in (self.town, self.village) if x)
+
+
+class Producer(_ProducerBase):
     contact_phone: str | None = None  # masked (138****5678) unless personal data was requested
     registered_on: date | None = None
 
@@ -83,6 +101,16 @@ class TestItem(_Model):
     report_no: str | None = None
     tested_on: date | None = None
 
+    @property
+    def shown_result(self) -> str | float | int | None:
+        """The result as reported (text such as ND or 阴性), else its value."""
+        return self.result or plain(self.value)
+
+    @property
+    def shown_standard(self) -> str | None:
+        """The method standard, else the standard that sets the limit."""
+        return self.standard or self.limit_standard
+
 
 class Batch(_Model):
     batch_no: str
@@ -106,6 +134,16 @@ class Batch(_Model):
     items: list[TestItem] = []
     item_count: int
     failing_count: int
+
+    @property
+    def place(self) -> str:
+        """Where the sample was taken: the place, else the stage (field, market …)."""
+        return self.sampled_place or self.sampling_stage
+
+    @property
+    def state(self) -> str:
+        """``fail`` when the batch or an item failed, else its verdict, else ``pending``."""
+        return "fail" if self.failing else (self.batch_verdict or "pending")
 
 
 class Buyer(_Model):
@@ -133,6 +171,16 @@ class RecallCertificate(_Model):
     same_product: bool
     days_from_sample: int
 
+    @property
+    def why(self) -> str:
+        """Why the certificate is in the recall scope, in words."""
+        if self.reason == "sampled_lot":
+            return f"the lot sampled in {self.failing_batch_no}"
+        days = self.days_from_sample
+        when = "on the day of" if days == 0 else f"{abs(days)} days {'after' if days > 0 else 'before'}"
+        other = "" if self.same_product else " (another product)"
+        return f"issued {when} failing sample {self.failing_batch_no}{other}"
+
 
 class OtherProducerFailure(_Model):
     batch_no: str
@@ -147,6 +195,10 @@ class OtherProducerFailure(_Model):
     report_no: str | None = None
     sampling_date: date
     like_batch_no: str
+
+    @property
+    def producer(self) -> str | None:
+        return self.producer_name or self.producer_id
 
 
 class Recall(_Model):
@@ -187,15 +239,16 @@ class TraceResult(_Model):
     recall: Recall
     summary: Summary
 
+    @property
+    def other_key_types(self) -> list[str]:
+        """The other kinds of record the key also names (ask again with one of them to follow it)."""
+        return [m.key_type for m in self.matched_types if m.key_type != self.key_type]
 
-class ProducerHit(_Model):
-    producer_id: str
-    producer_name: str
-    producer_type: str
-    region_code: str | None = None
-    town: str | None = None
-    village: str | None = None
-    grid_id: str | None = None
+    def producer_name(self, producer_id: str | None) -> str | None:
+        return next((p.producer_name for p in self.producers if p.producer_id == producer_id), None)
+
+
+class ProducerHit(_ProducerBase):
     starts_with_query: bool
 
 

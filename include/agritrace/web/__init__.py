@@ -2,7 +2,10 @@
 
 - ``app.create_app()`` assembles the routers (marts, trace, quality) and the GX Data Docs files;
 - ``auth`` resolves the Airflow login behind every request and maps roles to agritrace rights;
-- ``quality_routes`` the data-quality page and its JSON; ``layout`` the page chrome they share.
+- ``*_routes``: routing, rights and HTTP errors only; the queries live with their domain
+  (``agritrace.quality.findings``, ``agritrace.trace.lookup``, ``agritrace.marts.query``/``report``);
+- ``layout``: the one page shell and stylesheet of every HTML page (also the standalone report
+  file), and ``quality_pages``, ``trace_page``, ``marts_page`` the pages built on it.
 
 Nothing here is imported at package import, so ``import agritrace.web.auth`` stays light.
 """

@@ -28,10 +28,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from agritrace import db
-from agritrace.trace import cells, export, lookup
+from agritrace.trace import export, lookup
 from agritrace.trace.keys import KeyNotFound, MalformedKey
 from agritrace.trace.models import Problem, SearchResult, TraceResult
-from agritrace.trace.page import render_page
+from agritrace.web.trace_page import render_page
 
 router = APIRouter()
 
@@ -71,7 +71,7 @@ def _bad_request(exc: Exception) -> HTTPException:
 def search_names(
     requester: Requester,
     q: Annotated[str, Query(description="part of a producer or product name, e.g. 豇豆 or 合作社")],
-) -> dict:
+) -> SearchResult:
     try:
         with db.connect() as conn:
             return lookup.search(conn, q, requested_by=requester, interface="api")
@@ -137,7 +137,7 @@ def trace_key(
     recall_days: Annotated[int, Query(ge=0, le=90, description="days either side of a failing sample")] = 7,
     key_type: Annotated[str | None, Query(description="force one key type when a key is ambiguous")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
-):
+) -> TraceResult | Response:
     try:
         with db.connect() as conn:
             result = lookup.trace(
@@ -156,18 +156,15 @@ def trace_key(
     except (MalformedKey, ValueError, psycopg.errors.InvalidParameterValue) as exc:
         raise _bad_request(exc) from exc
     if format == "csv":
-        out = io.StringIO()
-        rows = lookup.to_csv_rows(result)
-        cells.write_csv(out, rows[0], rows[1:])
         return Response(
-            "\ufeff" + out.getvalue(),
+            "\ufeff" + lookup.to_csv_text(result),
             media_type="text/csv; charset=utf-8",
-            headers=_attachment(f"trace-{result['key']}.csv"),
+            headers=_attachment(f"trace-{result.key}.csv"),
         )
     if format == "xlsx":
         buffer = io.BytesIO()
         lookup.write_xlsx(result, buffer)
-        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"trace-{result['key']}.xlsx"))
+        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"trace-{result.key}.xlsx"))
     return result
 
 
