@@ -4,7 +4,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export UV_PYTHON_DOWNLOADS := never
-export GX_ANALYTICS_ENABLED := false
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 TOOLS := .agritrace/tools

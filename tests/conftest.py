@@ -19,7 +19,6 @@ from agritrace.airflow_local import connection_json
 from agritrace.config import WAREHOUSE_CONN_ID
 from psycopg import sql
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 

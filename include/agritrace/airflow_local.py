@@ -79,7 +79,6 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": connection_json(warehouse),
         "AGRITRACE_HOME": str(cfg.home),
         "AGRITRACE_LANDING_DIR": str(cfg.landing_dir),
-        "GX_ANALYTICS_ENABLED": "false",
         "NO_PROXY": "*",
     }
     if cfg.database_url:

@@ -20,7 +20,7 @@ def run_child(mode: str, args: dict, env: dict[str, str]) -> dict:
     """Run one measurement in a fresh interpreter; raises with its stderr tail when it fails."""
     completed = subprocess.run(
         [sys.executable, "-m", "agritrace.bench.child", mode, json.dumps(args)],
-        env={**os.environ, **env, "GX_ANALYTICS_ENABLED": "false"}, capture_output=True, text=True, check=False,
+        env={**os.environ, **env}, capture_output=True, text=True, check=False,
     )
     lines = completed.stdout.strip().splitlines()
     if completed.returncode != 0 or not lines:
