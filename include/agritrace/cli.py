@@ -164,16 +164,23 @@ def explain_verdict(
 # --- quarantine -------------------------------------------------------------------------------
 
 @quarantine_app.command("list")
-def quarantine_list(feed: str | None = None, limit: int = 20) -> None:
-    """Open quarantine rows, newest first, with their reasons."""
+def quarantine_list(
+    feed: str | None = None,
+    limit: int = 20,
+    show_personal: Annotated[bool, typer.Option("--show-personal", help="Show personal data (regulators)")] = False,
+) -> None:
+    """Open quarantine rows, newest first, with their reasons (phone and ID numbers masked)."""
     from agritrace import db
 
+    # What operators read (migration V010): personal columns masked whole, phone and ID numbers anywhere.
+    rows_table, files_table = (("quarantine.rows", "ops.files") if show_personal
+                               else ("quarantine.rows_masked", "ops.files_masked"))
     with db.connect() as conn:
         rows = conn.execute(
-            """select q.quarantine_id, q.feed, f.file_name, q.row_number, q.is_orphan, q.reasons
-                 from quarantine.rows q join ops.files f using (file_id)
-                where q.status = 'open' and (%s::text is null or q.feed = %s)
-                order by q.quarantine_id desc limit %s""", (feed, feed, limit)).fetchall()
+            f"""select q.quarantine_id, q.feed, f.file_name, q.row_number, q.is_orphan, q.reasons
+                  from {rows_table} q join {files_table} f using (file_id)
+                 where q.status = 'open' and (%s::text is null or q.feed = %s)
+                 order by q.quarantine_id desc limit %s""", (feed, feed, limit)).fetchall()
     for qid, feed_name, file_name, row_number, orphan, reasons in rows:
         why = "; ".join(f"{r['rule']}({r['column']}={r.get('value')!r})" for r in reasons)
         typer.echo(f"#{qid} {feed_name} {file_name} row {row_number}{' [orphan]' if orphan else ''}: {why}")

@@ -4,6 +4,8 @@
 -- Grain: one row per month × producer × product category. Town and region are the producer's.
 -- A certificate may state several commitment bases, so the three basis columns can add up to
 -- more than certificates.
+-- Personal data: phone and ID numbers in the producer's name or town (a household named with its
+-- phone, a row whose values shifted) are masked by ops.mask_personal.
 create materialized view mart.certificate_issuance as
 
 with
@@ -28,10 +30,10 @@ certificates as (
         c.producer_id,
         coalesce(c.product_category, 'unknown') as product_category,
         -- producer
-        p.producer_name,
+        ops.mask_personal(p.producer_name) as producer_name,
         p.producer_type,
         p.region_code,
-        coalesce(p.town, 'unknown') as town,
+        coalesce(ops.mask_personal(p.town), 'unknown') as town,
         -- measures
         c.quantity_kg,
         c.commitment_basis
@@ -80,13 +82,13 @@ comment on column mart.certificate_issuance.producer_id is
 comment on column mart.certificate_issuance.product_category is
     'vegetables | fruits | tea | livestock | eggs | aquatic; ''unknown'' when not classified.';
 comment on column mart.certificate_issuance.producer_name is
-    'Producer name (主体名称).';
+    'Producer name (主体名称). Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.certificate_issuance.producer_type is
     'enterprise | cooperative | family_farm | household.';
 comment on column mart.certificate_issuance.region_code is
     'Producer''s 6-digit county code.';
 comment on column mart.certificate_issuance.town is
-    'Producer''s town (乡镇/街道); ''unknown'' when not registered.';
+    'Producer''s town (乡镇/街道); ''unknown'' when not registered. Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.certificate_issuance.certificates is
     'Certificates issued.';
 comment on column mart.certificate_issuance.quantity_kg is

@@ -3,6 +3,8 @@
 -- Grain: one row per period × task_type × region_code × town. task_type has the roll-up value
 -- 'all'. The town is the sampled producer's; market samples without a known producer fall in
 -- town 'unknown'. The region is where the batch was sampled, else the producer's county.
+-- Personal data: a phone or ID number in the town (a row whose values shifted) is masked by
+-- ops.mask_personal before grouping.
 create materialized view mart.pass_rate_by_town as
 
 with
@@ -25,7 +27,7 @@ batches as (
         -- dimensions
         b.task_type,
         coalesce(b.region_code, p.region_code, 'unknown') as region_code,
-        coalesce(p.town, 'unknown') as town,
+        coalesce(ops.mask_personal(p.town), 'unknown') as town,
         -- dates
         b.sampling_date,
         -- verdict
@@ -105,7 +107,7 @@ comment on column mart.pass_rate_by_town.task_type is
 comment on column mart.pass_rate_by_town.region_code is
     '6-digit county code where the batch was sampled, else the producer''s county; ''unknown'' when neither is known.';
 comment on column mart.pass_rate_by_town.town is
-    'Town (乡镇/街道) of the sampled producer; ''unknown'' for batches without a known producer or town.';
+    'Town (乡镇/街道) of the sampled producer; ''unknown'' for batches without a known producer or town. Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.pass_rate_by_town.batches is
     'Judged batches (batch_verdict pass or fail): the denominator of the pass rate.';
 comment on column mart.pass_rate_by_town.passed_batches is

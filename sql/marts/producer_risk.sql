@@ -10,7 +10,9 @@
 --   B  no judged batch (never sampled, or results pending), or sampling coverage below
 --      1 batch per 100 certificates issued
 --   A  sampled, every judged batch passed, coverage at least 1 per 100 certificates
--- Personal data: contact_phone only masked (ops.mask_phone: first 3 and last 4 characters).
+-- Personal data: contact_phone only masked, whole (ops.mask_phone: 138****5678); phone and ID numbers
+-- in the free-text columns (a household named with its phone, a row whose values shifted) masked by
+-- ops.mask_personal.
 create materialized view mart.producer_risk as
 
 with
@@ -115,12 +117,12 @@ joined as (
 
     select
         p.producer_id,
-        p.producer_name,
+        ops.mask_personal(p.producer_name) as producer_name,
         p.producer_type,
         p.region_code,
-        p.town,
-        p.village,
-        p.grid_id,
+        ops.mask_personal(p.town) as town,
+        ops.mask_personal(p.village) as village,
+        ops.mask_personal(p.grid_id) as grid_id,
         ops.mask_phone(p.contact_phone) as contact_phone_masked,
         as_of.as_of_date,
         coalesce(c.certificates, 0) as certificates,
@@ -207,19 +209,19 @@ comment on materialized view mart.producer_risk is
 comment on column mart.producer_risk.producer_id is
     'Producer: unified social credit code or household registry code.';
 comment on column mart.producer_risk.producer_name is
-    'Producer name (主体名称).';
+    'Producer name (主体名称). Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.producer_risk.producer_type is
     'enterprise | cooperative | family_farm | household.';
 comment on column mart.producer_risk.region_code is
     'Producer''s 6-digit county code.';
 comment on column mart.producer_risk.town is
-    'Producer''s town (乡镇/街道).';
+    'Producer''s town (乡镇/街道). Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.producer_risk.village is
-    'Producer''s village (村/社区).';
+    'Producer''s village (村/社区). Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.producer_risk.grid_id is
-    'Grid supervision cell (网格编号) responsible for the producer.';
+    'Grid supervision cell (网格编号) responsible for the producer. Phone and ID numbers in it are masked (ops.mask_personal).';
 comment on column mart.producer_risk.contact_phone_masked is
-    'Contact phone masked by ops.mask_phone: the first 3 and last 4 characters kept (e.g. 138****1234), short values masked whole. The full number is personal data and is not in any mart.';
+    'Contact phone masked by ops.mask_phone: 11 or more characters keep the first 3 and last 4 (e.g. 138****1234), 8 to 10 keep the last 4, shorter values are masked whole. The full number is personal data and is not in any mart.';
 comment on column mart.producer_risk.as_of_date is
     'End of the 12-month window: the latest sampling or certificate issue date in the warehouse (today when empty).';
 comment on column mart.producer_risk.certificates is
