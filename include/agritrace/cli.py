@@ -13,8 +13,28 @@ from typer.core import TyperGroup
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-app = typer.Typer(help="agritrace: traceable agricultural product quality.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+# Exit status when the database could not be reached or went away (EX_TEMPFAIL: try again later).
+EXIT_DATABASE_LOST = 75
+
+
+class _AgritraceGroup(TyperGroup):
+    """The top-level command: a database that cannot be reached or goes away mid-work is one line on
+    stderr (``agritrace.db.lost_database_message``) and exit status 75, not a driver traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from agritrace import db
+
+            if db.database_error(exc) is None:
+                raise
+            typer.secho(db.lost_database_message(exc), fg=typer.colors.RED, err=True)
+            raise typer.Exit(EXIT_DATABASE_LOST) from None
+
+
+app = typer.Typer(cls=_AgritraceGroup, help="agritrace: traceable agricultural product quality.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The warehouse database.", no_args_is_help=True)
 marts_app = typer.Typer(help="Analyst marts.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Rows that did not load.", no_args_is_help=True)

@@ -4,6 +4,9 @@ With ``AGRITRACE_DATABASE_URL`` unset, agritrace runs an embedded PostgreSQL (pi
 real PostgreSQL binaries shipped as a PyPI wheel) under ``.agritrace/pgdata``. It listens on a
 Unix socket only, so it never collides with a server already on port 5432, and it keeps running
 between commands so later calls (and Airflow) reuse it; ``agritrace db stop`` ends it.
+
+When the database cannot be reached or goes away mid-work, ``lost_database_message`` says so in one
+line for a person (the CLI prints it instead of a traceback; Airflow tasks can log it the same way).
 """
 
 from __future__ import annotations
@@ -106,3 +109,69 @@ def stop_embedded() -> bool:
     server._postmaster_info = info
     server.stop()
     return True
+
+
+# --- a database that is not there ---------------------------------------------------------------
+
+# SQLSTATEs of a connection that existed and went away: class 08 (connection exception), 57P01 the
+# server was stopped (AdminShutdown), 57P02 it crashed, 57P05 the session idled out.
+_LOST_STATES = ("57P01", "57P02", "57P05")
+# What psycopg says, without a SQLSTATE, about a connection that broke while in use.
+_LOST_WORDS = ("connection is lost", "connection is closed", "server closed the connection", "consuming input failed",
+               "sending query failed", "terminating connection", "ssl syscall", "connection reset")
+RERUN = "then run the command again"
+
+
+def database_error(exc: BaseException) -> psycopg.OperationalError | None:
+    """The ``psycopg.OperationalError`` behind ``exc``, or None: ``exc`` itself, an exception it was raised
+    from or while handling, or the driver error a SQLAlchemy exception wraps (``.orig``)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, psycopg.OperationalError):
+            return current
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None, current.__cause__,
+                    None if current.__suppress_context__ else current.__context__]
+    return None
+
+
+def database_failure_kind(exc: BaseException) -> str:
+    """``unreachable`` (no connection could be made), ``lost`` (a connection went away while in use) or
+    ``refused`` (the server is there but stopped the work: a timeout, a full disk, too many connections)."""
+    error = database_error(exc)
+    if error is None:
+        return "refused"
+    state = error.sqlstate
+    text = str(error).lower()
+    if state is None:
+        return "lost" if any(words in text for words in _LOST_WORDS) else "unreachable"
+    if state.startswith("08") or state in _LOST_STATES:
+        return "lost"
+    if state == "57P03":  # the server is starting up or shutting down
+        return "unreachable"
+    return "refused"
+
+
+def lost_database_message(exc: BaseException, *, next_step: str | None = None) -> str:
+    """One line for a person about a database that could not be reached or went away during the work.
+
+    It says what happened (with the driver's own first line), that nothing of a file being loaded was
+    committed (each file loads in one transaction, and a rerun starts it over), and what to do next:
+    by default start the database or check ``AGRITRACE_DATABASE_URL``, then run the command again.
+    Airflow tasks pass their own ``next_step`` (the warehouse there is the Airflow connection).
+    """
+    error = database_error(exc) or exc
+    detail = " ".join((str(error).strip().splitlines() or [type(error).__name__])[0].split())
+    kind = database_failure_kind(exc)
+    what = {"unreachable": "cannot reach the database", "lost": "lost the connection to the database",
+            "refused": "the database stopped the work"}[kind]
+    if next_step is None:
+        next_step = (f"fix what the database reports, {RERUN}" if kind == "refused" else
+                     f"start the database with `agritrace db up` or check AGRITRACE_DATABASE_URL, {RERUN}")
+    return (f"{what} ({detail}). Nothing of a file being loaded was committed: each file loads in one "
+            f"transaction. Next: {next_step}.")
