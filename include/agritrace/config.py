@@ -8,6 +8,9 @@ Variables (all optional):
 - ``AGRITRACE_LANDING_DIR``: the landing folder with one sub-folder per feed; default ``landing/``.
 - ``AGRITRACE_GATE_SHARE``: share of failing rows above which a whole file is held (default 0.2).
 - ``AGRITRACE_TIMEZONE``: the bureau's time zone for schedules and "not in the future" rules.
+- ``AGRITRACE_MAX_CELL_BYTES``, ``AGRITRACE_MAX_JSON_DEPTH``, ``AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES``,
+  ``AGRITRACE_MAX_XLSX_CELLS``: input limits; a file beyond one is rejected with a message naming it
+  (defaults and why in ``INPUT_LIMITS`` below).
 """
 
 from __future__ import annotations
@@ -25,6 +28,27 @@ WAREHOUSE_DATABASE = "agritrace"
 AIRFLOW_DATABASE = "airflow"
 WAREHOUSE_CONN_ID = "agritrace_warehouse"
 
+# Input limits: environment variable -> default. Each stops one way a small file can cost
+# unbounded memory or time; a file beyond a limit is rejected, naming the limit and its variable.
+INPUT_LIMITS = {
+    # Excel and WPS hold at most 32,767 characters in a cell, i.e. at most 128 KiB in UTF-8 even
+    # for 4-byte characters, so no spreadsheet export has a larger cell (and it is Python's own csv
+    # field limit). Larger is a quote opened and never closed, or not inspection data.
+    "AGRITRACE_MAX_CELL_BYTES": 131_072,
+    # A JSON Lines record is one object of columns; a nested value is kept as its JSON text, and
+    # real exports nest a few levels at most. 32 is far above that and far below the ~1,000 levels
+    # at which Python's JSON parser runs out of stack.
+    "AGRITRACE_MAX_JSON_DEPTH": 32,
+    # A full Excel sheet (1,048,576 rows) of the widest feed (14 columns) is about 850 MB of sheet
+    # XML (openpyxl writes ~58 bytes a cell); 1 GiB admits it. A workbook that expands beyond
+    # that is a compression bomb or a sheet stretched past Excel's own size.
+    "AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES": 1 << 30,
+    # Cells read, blank cells inside the sheet's used range included: a full Excel sheet of the
+    # widest feed plus five unmapped columns (1,048,576 × 19). Stops a sheet whose recorded width
+    # or height was stretched to millions of empty cells.
+    "AGRITRACE_MAX_XLSX_CELLS": 20_000_000,
+}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -33,6 +57,10 @@ class Settings:
     landing_dir: Path
     gate_share: float
     timezone: str
+    max_cell_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_CELL_BYTES"]
+    max_json_depth: int = INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"]
+    max_xlsx_uncompressed_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"]
+    max_xlsx_cells: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_CELLS"]
 
     @property
     def embedded(self) -> bool:
@@ -52,6 +80,20 @@ def _path(value: str | None, default: Path) -> Path:
     return path if path.is_absolute() else (Path.cwd() / path)
 
 
+def _limit(name: str) -> int:
+    """A positive whole number from the environment, or the limit's default."""
+    text = os.environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return INPUT_LIMITS[name]
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value}")
+    return value
+
+
 def settings() -> Settings:
     """Read the settings now; never cached, so tests and tasks see the environment they set."""
     gate = os.environ.get("AGRITRACE_GATE_SHARE", "0.2")
@@ -67,4 +109,8 @@ def settings() -> Settings:
         landing_dir=_path(os.environ.get("AGRITRACE_LANDING_DIR"), PROJECT_ROOT / "landing"),
         gate_share=gate_share,
         timezone=os.environ.get("AGRITRACE_TIMEZONE", "Asia/Shanghai"),
+        max_cell_bytes=_limit("AGRITRACE_MAX_CELL_BYTES"),
+        max_json_depth=_limit("AGRITRACE_MAX_JSON_DEPTH"),
+        max_xlsx_uncompressed_bytes=_limit("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"),
+        max_xlsx_cells=_limit("AGRITRACE_MAX_XLSX_CELLS"),
     )

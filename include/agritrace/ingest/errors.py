@@ -16,3 +16,22 @@ class FileRejected(Exception):
 
 class ProfileConflict(FileRejected):
     """More than one source profile claims the file; reading it either way would be a guess."""
+
+
+class LimitExceeded(FileRejected):
+    """The file breaks one of the input limits (``agritrace.config.INPUT_LIMITS``).
+
+    Refused before it costs unbounded memory or time; the message names the limit, its value and
+    the environment variable that raises it.
+    """
+
+    def __init__(self, path: Path | str, found: str, *, limit: str, value: int, unit: str, setting: str,
+                 advice: str) -> None:
+        self.limit = limit
+        self.value = value
+        self.setting = setting
+        super().__init__(
+            path,
+            f"{found}: beyond the {limit} limit of {value:,} {unit} ({setting}); {advice}, or raise "
+            f"{setting} if such files are expected",
+        )

@@ -11,12 +11,12 @@ import pandas as pd
 
 from agritrace.contracts import LOAD_ORDER, Feed
 from agritrace.contracts import feed as feed_named
-from agritrace.ingest.errors import FileRejected
+from agritrace.ingest.errors import FileRejected, LimitExceeded
 from agritrace.ingest.headers import positions_by_column
 from agritrace.ingest.profiles import FeedMapping, SourceProfile, choose_profile
 from agritrace.ingest.records import ParsedFile, RowProblem
 from agritrace.ingest.sources import ReadOptions, Source, SourceChunk, open_source
-from agritrace.ingest.text import match_key
+from agritrace.ingest.text import excerpt, match_key
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -93,6 +93,8 @@ def _open(path: Path, contract: Feed, profiles: Sequence[SourceProfile]) -> tupl
             continue
         try:
             headers = source_for(profile.read_options).headers
+        except LimitExceeded:
+            raise  # beyond a limit whichever way it is read: reading it again per profile would only cost more
         except FileRejected:
             continue  # e.g. the profile's sheet is not in this workbook: not this profile's file
         if profile.matches(path.name, headers):
@@ -184,7 +186,7 @@ def _reject_duplicates(path: Path, contract: Feed, headers: list[str], positions
     duplicated = {column: found for column, found in positions.items() if len(found) > 1}
     if duplicated:
         said = "; ".join(
-            f"{', '.join(repr(headers[p]) for p in found)} all mean {contract.name}.{column}"
+            ", ".join(f"'{excerpt(headers[p], 40)}'" for p in found) + f" all mean {contract.name}.{column}"
             for column, found in duplicated.items()
         )
         raise FileRejected(path, f"duplicated headers: {said}; keep one column for each and deliver the file again")
@@ -251,8 +253,8 @@ def _coalesce(
                     check="duplicate_column",
                     value=str(other[row]),
                     message=f"line {row} gives {contract.name}.{column} twice with different values "
-                    f"({chunk.headers[found[0]]!r}: {series[row]!r}, {chunk.headers[position]!r}: {other[row]!r}); "
-                    "send one key per column",
+                    f"('{excerpt(chunk.headers[found[0]], 40)}': '{excerpt(series[row])}', "
+                    f"'{excerpt(chunk.headers[position], 40)}': '{excerpt(other[row])}'); send one key per column",
                 )
             )
         series = series.where(series.notna(), other)
@@ -329,8 +331,8 @@ class _Collapser:
     def _report(self, parsed: ParsedFile, key: tuple, earlier: tuple[int, tuple], row: int, values: tuple) -> None:
         columns = parsed.raw.columns
         differ = [(c, a, b) for c, a, b in zip(columns, earlier[1], values) if a != b]
-        said = "; ".join(f"{c}: {a!r} on row {earlier[0]}, {b!r} on row {row}" for c, a, b in differ)
-        key_text = ", ".join(f"{k}={v}" for k, v in zip(self.key, key))
+        said = "; ".join(f"{c}: '{excerpt(a)}' on row {earlier[0]}, '{excerpt(b)}' on row {row}" for c, a, b in differ)
+        key_text = ", ".join(f"{k}={excerpt(v)}" for k, v in zip(self.key, key))
         for target in (earlier[0], row):
             if target in self.flagged or target not in parsed.raw.index:
                 continue

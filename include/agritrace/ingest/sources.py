@@ -2,6 +2,12 @@
 
 A reader knows nothing of feeds: it hands over the header row and chunks of cell text indexed by
 source row number. Mapping to canonical columns happens in ``files.py``.
+
+Every reader keeps to the input limits (``Limits``, from the settings): no cell larger than the
+largest-cell limit, no JSON line nested deeper than the JSON depth limit, no workbook expanding
+beyond the XLSX uncompressed size or holding more cells than the XLSX cell limit. A file beyond one
+is rejected (``LimitExceeded``) before it costs unbounded memory: a workbook's parts are measured
+and scanned before openpyxl opens it, a JSON line's brackets are counted before it is parsed.
 """
 
 from __future__ import annotations
@@ -10,23 +16,32 @@ import codecs
 import csv
 import io
 import json
+import re
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
-from agritrace.ingest.errors import FileRejected
+from agritrace.config import settings
+from agritrace.ingest.errors import FileRejected, LimitExceeded
 from agritrace.ingest.records import FileFormat, RowProblem
-from agritrace.ingest.text import cell_text, clean_array
+from agritrace.ingest.text import cell_text, clean_array, excerpt
 
 # Tried in this order, each strictly: GB18030 is a superset of GBK, so it covers both.
 ENCODINGS = ("utf-8-sig", "gb18030")
 DELIMITERS = (",", "\t", ";", "|")
 _BLOCK = 1 << 20
 _JSONL_HEADER_SAMPLE = 1000
+# Python's csv module stops a field at this many characters unless told otherwise.
+_CSV_FIELD_LIMIT = 131_072
+# An XML-escaped character takes at most 6 bytes (&quot;): a run of text longer than this many
+# times the largest-cell limit cannot be one cell within it.
+_XML_ESCAPE = 6
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,66 @@ class ReadOptions:
     sheet: str | None = None
     header_row: int = 1
     encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The input limits a reader keeps to (see ``agritrace.config.INPUT_LIMITS``)."""
+
+    max_cell_bytes: int
+    max_json_depth: int
+    max_xlsx_uncompressed_bytes: int
+    max_xlsx_cells: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        cfg = settings()
+        return cls(cfg.max_cell_bytes, cfg.max_json_depth, cfg.max_xlsx_uncompressed_bytes, cfg.max_xlsx_cells)
+
+
+def cell_limit_exceeded(path: Path, found: str, limits: Limits, advice: str | None = None) -> LimitExceeded:
+    return LimitExceeded(
+        path, found, limit="largest-cell", value=limits.max_cell_bytes, unit="bytes",
+        setting="AGRITRACE_MAX_CELL_BYTES",
+        advice=advice or "no spreadsheet cell holds that much (Excel stops at 32,767 characters): check the cell "
+        "for text pasted in by mistake and deliver the file again",
+    )
+
+
+def check_cells(path: Path, limits: Limits, where: str, cells: Sequence[str | None],
+                names: Sequence[str] | None = None, noun: str = "cell") -> None:
+    """Rejects the file when a cell of one row is larger than the largest-cell limit, in UTF-8 bytes.
+
+    A character takes at most 4 bytes, so only cells longer than a quarter of the limit are encoded.
+    ``names`` (the headers) name the column in the message; ``noun`` says what the text is.
+    """
+    quarter = limits.max_cell_bytes // 4
+    for position, cell in enumerate(cells):
+        if cell and len(cell) > quarter:
+            size = len(cell.encode("utf-8", "surrogatepass"))
+            if size > limits.max_cell_bytes:
+                column = (f", column '{excerpt(names[position], 40)}'" if names and position < len(names)
+                          else f", column {position + 1}" if names is not None else "")
+                raise cell_limit_exceeded(path, f"{where}{column} holds a {noun} of {size:,} bytes", limits)
+
+
+def json_depth(line: str, stop: int) -> int:
+    """How deep the brackets of one JSON text nest (an object is 1), counted without recursion.
+
+    Brackets inside strings do not count. Counting ends as soon as the depth passes ``stop``.
+    """
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(line):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop:
+                    break
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 @dataclass
@@ -141,15 +216,17 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def open_source(path: Path, options: ReadOptions = ReadOptions()) -> Source:
+def open_source(path: Path, options: ReadOptions = ReadOptions(), limits: Limits | None = None) -> Source:
+    """The file's reader; ``limits`` default to the settings' input limits."""
     fmt = detect_format(path)
     if path.stat().st_size == 0:
         raise FileRejected(path, "the file is empty; deliver it again with a header row and data")
+    limits = limits or Limits.from_settings()
     if fmt == "xlsx":
-        return XlsxSource(path, options)
+        return XlsxSource(path, options, limits)
     if fmt == "jsonl":
-        return JsonlSource(path, options)
-    return CsvSource(path, options)
+        return JsonlSource(path, options, limits)
+    return CsvSource(path, options, limits)
 
 
 def _frame(rows: list[list[str | None]], numbers: list[int]) -> pd.DataFrame:
@@ -168,9 +245,10 @@ def _unnamed(headers: list[str | None], width: int) -> list[str]:
 class CsvSource:
     format: FileFormat = "csv"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
+    def __init__(self, path: Path, options: ReadOptions, limits: Limits) -> None:
         self.path = path
         self.options = options
+        self.limits = limits
         self.encoding = detect_encoding(path, options.encoding)
         with self._open() as handle:
             head = handle.read(1 << 16)
@@ -178,8 +256,8 @@ class CsvSource:
             raise FileRejected(path, "the file is empty; deliver it again with a header row and data")
         self.delimiter = _sniff_delimiter(head, options.header_row)
         with self._open() as handle:
-            reader = self._reader(handle)
-            self.header_row, header = self._header(reader)
+            self.header_row, header = self._header(self._reader(handle))
+        check_cells(path, limits, f"the header row {self.header_row}", header, [])
         self.headers = _unnamed(header, len(header))
 
     def _open(self) -> io.TextIOWrapper:
@@ -189,13 +267,38 @@ class CsvSource:
 
     def _reader(self, handle: io.TextIOWrapper) -> Iterator[list[str]]:
         # strict: an opening quote that is never closed is an error, not a field swallowing the rest.
+        # The field limit (characters, process-wide, never lowered below csv's own) bounds the memory
+        # one cell may take; cells under it are measured in bytes row by row.
+        csv.field_size_limit(self._field_limit)
         return csv.reader(handle, delimiter=self.delimiter, strict=True)
+
+    @property
+    def _field_limit(self) -> int:
+        return max(self.limits.max_cell_bytes, _CSV_FIELD_LIMIT)
+
+    def _malformed(self, exc: csv.Error, row: int) -> FileRejected:
+        if str(exc).startswith("field larger than field limit"):
+            return cell_limit_exceeded(
+                self.path, f"row {row} has a cell that runs on past {self._field_limit:,} characters", self.limits,
+                advice="no spreadsheet cell holds that much (Excel stops at 32,767 characters): if the cell is not "
+                "meant to be that long, a quote opened there and never closed is swallowing the rows after it; "
+                "fix the quoting of that row and deliver the file again",
+            )
+        return FileRejected(
+            self.path,
+            f"malformed CSV at row {row}: {excerpt(exc)} (a quote opened there and never closed would swallow "
+            "every row after it); fix the quoting of that row and deliver the file again",
+        )
 
     def _header(self, reader: Iterator[list[str]]) -> tuple[int, list[str]]:
         """The header is the first non-blank record at or after ``header_row``."""
-        for number, record in enumerate(reader, start=1):
-            if number >= self.options.header_row and any(cell.strip() for cell in record):
-                return number, record
+        number = 0
+        try:
+            for number, record in enumerate(reader, start=1):
+                if number >= self.options.header_row and any(cell.strip() for cell in record):
+                    return number, record
+        except csv.Error as exc:
+            raise self._malformed(exc, number + 1) from exc
         raise FileRejected(
             self.path,
             f"no header row found (looked from row {self.options.header_row}); the first row must name the columns",
@@ -203,25 +306,24 @@ class CsvSource:
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         width = len(self.headers)
+        quarter = self.limits.max_cell_bytes // 4
         with self._open() as handle:
             rows: list[list[str | None]] = []
             numbers: list[int] = []
+            number = self.header_row
             try:
                 for number, record in enumerate(self._reader(handle), start=1):
                     if number <= self.header_row or not record:
                         continue
+                    if sum(map(len, record)) > quarter:
+                        check_cells(self.path, self.limits, f"row {number}", record, self.headers)
                     rows.append(record)  # type: ignore[arg-type]
                     numbers.append(number)
                     if len(rows) >= chunk_rows:
                         yield self._chunk(rows, numbers, width)
                         rows, numbers = [], []
             except csv.Error as exc:
-                row = (numbers[-1] if numbers else self.header_row) + 1
-                raise FileRejected(
-                    self.path,
-                    f"malformed CSV at row {row}: {exc} (a quote opened there and never closed would swallow "
-                    "every row after it); fix the quoting of that row and deliver the file again",
-                ) from exc
+                raise self._malformed(exc, number + 1) from exc
             if rows:
                 yield self._chunk(rows, numbers, width)
 
@@ -258,13 +360,72 @@ def _sniff_delimiter(head: str, header_row: int) -> str:
     return best if counts[best] else ","
 
 
+def check_workbook_archive(path: Path, limits: Limits) -> None:
+    """Measures a workbook before openpyxl expands it; rejects one beyond the input limits.
+
+    The zip's own record of each part's uncompressed size bounds what can be read from it (Python's
+    zipfile stops there), so the total is checked first. Then every XML part larger than any cell
+    within the largest-cell limit could need is scanned, streamed, for one unbroken text that long:
+    openpyxl would hold such a text whole (a 63 KB workbook can carry a 60 MB string).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = [member for member in archive.infolist() if not member.is_dir()]
+            total = sum(member.file_size for member in parts)
+            if total > limits.max_xlsx_uncompressed_bytes:
+                raise LimitExceeded(
+                    path, f"the workbook expands to {total:,} bytes ({path.stat().st_size:,} bytes as delivered)",
+                    limit="XLSX uncompressed size", value=limits.max_xlsx_uncompressed_bytes, unit="bytes",
+                    setting="AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES",
+                    advice="a workbook that expands this far is a compression bomb or a sheet stretched far past "
+                    "its data; save the data sheet alone as .xlsx or CSV and deliver it again",
+                )
+            longest = _XML_ESCAPE * limits.max_cell_bytes
+            for member in parts:
+                if member.file_size <= longest or not member.filename.lower().endswith((".xml", ".rels")):
+                    continue
+                with archive.open(member) as stream:
+                    if _unbroken_text_longer_than(stream, longest):
+                        raise cell_limit_exceeded(
+                            path, f"the workbook part '{excerpt(member.filename)}' holds an unbroken text of more "
+                            f"than {longest:,} bytes, more than any cell within the limit needs", limits,
+                        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise FileRejected(
+            path, f"the workbook cannot be opened ({excerpt(exc)}); save it again from Excel or WPS as .xlsx"
+        ) from exc
+
+
+def _unbroken_text_longer_than(stream: io.BufferedIOBase, longest: int) -> bool:
+    """Whether the XML has a run of more than ``longest`` bytes without a ``<`` (one text or one tag).
+
+    Read in blocks no larger than ``longest``, so a run inside one block is never longer than
+    ``longest``; runs across blocks are carried over. Only ``find``/``rfind`` touch the bytes.
+    """
+    run = 0
+    size = max(1, min(longest, _BLOCK))
+    while block := stream.read(size):
+        first = block.find(b"<")
+        if first < 0:
+            run += len(block)
+        elif run + first > longest:
+            return True
+        else:
+            run = len(block) - block.rfind(b"<") - 1
+        if run > longest:
+            return True
+    return False
+
+
 class XlsxSource:
     format: FileFormat = "xlsx"
     encoding = None
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
+    def __init__(self, path: Path, options: ReadOptions, limits: Limits) -> None:
         self.path = path
         self.options = options
+        self.limits = limits
+        check_workbook_archive(path, limits)
         header_row, header = None, None
         rows = self._rows()
         try:
@@ -275,7 +436,9 @@ class XlsxSource:
         finally:
             rows.close()  # releases the workbooks now rather than at garbage collection
         if header is None:
-            raise FileRejected(path, f"the sheet {self.sheet!r} has no header row; the first row must name the columns")
+            raise FileRejected(
+                path, f"the sheet '{excerpt(self.sheet)}' has no header row; the first row must name the columns"
+            )
         while header and header[-1] is None:
             header = header[:-1]
         self.header_row = header_row
@@ -290,32 +453,46 @@ class XlsxSource:
             formulas = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
             raise FileRejected(
-                self.path, f"the workbook cannot be opened ({exc}); save it again from Excel or WPS as .xlsx"
+                self.path, f"the workbook cannot be opened ({excerpt(exc)}); save it again from Excel or WPS as .xlsx"
             ) from exc
         return cached, formulas
 
     def _rows(self) -> Iterator[tuple[int, list[str | None]]]:
         """Sheet rows as text: a formula cell shows its cached value, or its formula when none."""
         cached, formulas = self._workbooks()
+        limits = self.limits
+        quarter = limits.max_cell_bytes // 4
         try:
             names = cached.sheetnames
-            name = self.options.sheet or names[0]
+            name = self.options.sheet or (names[0] if names else "")
             if name not in names:
+                listed = ", ".join(f"'{excerpt(n, 40)}'" for n in names[:10]) + (", …" if len(names) > 10 else "")
                 raise FileRejected(
                     self.path,
-                    f"the workbook has no sheet {name!r} (sheets: "
-                    f"{', '.join(names)}); fix the profile's sheet or the workbook",
+                    f"the workbook has no sheet '{excerpt(name)}' (sheets: {listed or 'none'}); fix the profile's "
+                    "sheet or the workbook",
                 )
             self.sheet = name
             pairs = zip(cached[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True))
+            cells = 0
             for number, (values, raw) in enumerate(pairs, start=1):
-                yield (
-                    number,
-                    [
-                        cell_text(v if v is not None else (f if isinstance(f, str) and f.startswith("=") else None))
-                        for v, f in zip(values, raw)
-                    ],
-                )
+                # Counted before the row is turned into text: blank cells padding a stretched sheet count too.
+                cells += len(values)
+                if cells > limits.max_xlsx_cells:
+                    raise LimitExceeded(
+                        self.path, f"the sheet '{excerpt(name)}' passes {limits.max_xlsx_cells:,} cells at row {number} "
+                        "(rows × columns of its used range, blank cells included)", limit="XLSX cell",
+                        value=limits.max_xlsx_cells, unit="cells", setting="AGRITRACE_MAX_XLSX_CELLS",
+                        advice="delete the empty rows and columns below and right of the data (or formatting that "
+                        "stretches the sheet), or split the sheet, and deliver it again",
+                    )
+                row = [
+                    cell_text(v if v is not None else (f if isinstance(f, str) and f.startswith("=") else None))
+                    for v, f in zip(values, raw)
+                ]
+                if sum(len(text) for text in row if text) > quarter:
+                    check_cells(self.path, limits, f"row {number}", row, getattr(self, "headers", []))
+                yield number, row
         finally:
             cached.close()
             formulas.close()
@@ -350,13 +527,15 @@ class JsonlSource:
 
     format: FileFormat = "jsonl"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
+    def __init__(self, path: Path, options: ReadOptions, limits: Limits) -> None:
         self.path = path
+        self.limits = limits
         self.encoding = detect_encoding(path, options.encoding)
         keys: dict[str, None] = {}
         seen = 0
-        for _, record in self._records():
+        for number, record in self._records():
             if isinstance(record, dict):
+                check_cells(path, limits, f"line {number}", list(map(str, record)), noun="key")
                 keys.update(dict.fromkeys(record))
                 seen += 1
                 if seen >= _JSONL_HEADER_SAMPLE:
@@ -370,14 +549,30 @@ class JsonlSource:
 
     def _records(self) -> Iterator[tuple[int, object]]:
         encoding = "utf-8-sig" if self.encoding == "utf-8" else self.encoding
+        deepest = self.limits.max_json_depth
         with open(self.path, encoding=encoding, errors="strict") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                # Fewer brackets than the limit cannot nest deeper than it: most lines skip the count.
+                if line.count("{") + line.count("[") > deepest and json_depth(line, deepest) > deepest:
+                    raise self._too_deep(number)
                 try:
-                    yield number, json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield number, _Unreadable(line.strip(), str(exc))
+                    record = _Unreadable(line.strip(), excerpt(exc, 120))
+                except RecursionError:  # the count above should make this unreachable; never a crash
+                    raise self._too_deep(number) from None
+                yield number, record
+
+    def _too_deep(self, number: int) -> LimitExceeded:
+        return LimitExceeded(
+            self.path, f"line {number} nests JSON more than {self.limits.max_json_depth} levels deep",
+            limit="JSON nesting depth", value=self.limits.max_json_depth, unit="levels",
+            setting="AGRITRACE_MAX_JSON_DEPTH",
+            advice="each line must be one object of columns, not a deeply nested document; fix the export and "
+            "deliver the file again",
+        )
 
     def chunks(self, chunk_rows: int) -> Iterator[SourceChunk]:
         records: list[tuple[int, object]] = []
@@ -394,6 +589,7 @@ class JsonlSource:
         rows: list[dict[int, str | None]] = []
         numbers: list[int] = []
         problems: list[RowProblem] = []
+        quarter = self.limits.max_cell_bytes // 4
         for number, record in records:
             if not isinstance(record, dict):
                 text = record.line if isinstance(record, _Unreadable) else json.dumps(record, ensure_ascii=False)
@@ -408,7 +604,12 @@ class JsonlSource:
                     )
                 )
                 record = {"_line": text}
-            rows.append({headers.setdefault(str(k), len(headers)): cell_text(v) for k, v in record.items()})
+            cells = {str(k): cell_text(v) for k, v in record.items()}
+            if sum(len(k) + len(v or "") for k, v in cells.items()) > quarter:
+                names = list(cells)
+                check_cells(self.path, self.limits, f"line {number}", names, noun="key")
+                check_cells(self.path, self.limits, f"line {number}", list(cells.values()), names)
+            rows.append({headers.setdefault(k, len(headers)): v for k, v in cells.items()})
             numbers.append(number)
         frame = pd.DataFrame(rows, index=pd.Index(numbers, name="row", dtype="int64"), columns=range(len(headers)))
         frame = pd.DataFrame(clean_array(frame.to_numpy(dtype=object)), index=frame.index, columns=frame.columns)

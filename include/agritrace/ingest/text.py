@@ -66,6 +66,37 @@ def cell_text(value: Any) -> str | None:
     return str(value)
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def excerpt(text: object, limit: int = 60) -> str:
+    """Text read from a file as it may appear in a message: short, printable and length-capped.
+
+    Control and other non-printable characters (line breaks, NUL, zero-width and bidi marks) are
+    escaped (``\\n``, ``\\x00``, ``\\u200b``); the result is at most ``limit`` characters, ending in
+    ``…`` when cut. Only the first ``limit`` characters of ``text`` are looked at, so a 10 MB cell
+    costs no more than a short one.
+    """
+    text = "" if text is None else text if isinstance(text, str) else str(text)
+    pieces = [char if char.isprintable() else _escaped(char) for char in text[: limit + 1]]
+    if len(text) <= limit and sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    out, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > limit - 1:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out) + "…"
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def map_unique(series: pd.Series, func: Callable[[Any], Hashable | object]) -> pd.Series:
     """Apply ``func`` once per distinct non-null value and spread the results (None stays None)."""
     present = series.dropna()

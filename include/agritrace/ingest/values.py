@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Literal
 
+from agritrace.ingest.text import excerpt
+
 DateSystem = Literal["gregorian", "roc"]
 
 ROC_OFFSET = 1911  # 民国/ROC year 1 is 1912
@@ -54,17 +56,17 @@ def parse_date(text: str, formats: Sequence[str] = (), system: DateSystem = "gre
         serial = int(float(value))
         if EXCEL_SERIALS[0] <= serial <= EXCEL_SERIALS[1]:
             return EXCEL_EPOCH + dt.timedelta(days=serial)
-    raise ValueError(f"{text!r} is not a date (write it as 2024-01-02)")
+    raise ValueError(f"'{excerpt(text)}' is not a date (write it as 2024-01-02)")
 
 
 def _year(digits: str, roc_prefix: bool, system: DateSystem, text: str) -> int:
     year = int(digits)
     if roc_prefix or len(digits) == 3 or (system == "roc" and len(digits) < 4):
         if year < 1:
-            raise ValueError(f"{text!r} has ROC year {year}; ROC years start at 1")
+            raise ValueError(f"'{excerpt(text)}' has ROC year {year}; ROC years start at 1")
         return year + ROC_OFFSET
     if len(digits) != 4:
-        raise ValueError(f"{text!r} has a {len(digits)}-digit year; write the year in full (2024)")
+        raise ValueError(f"'{excerpt(text)}' has a {len(digits)}-digit year; write the year in full (2024)")
     return year
 
 
@@ -72,7 +74,7 @@ def _date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a real date ({exc})") from None
+        raise ValueError(f"'{excerpt(text)}' is not a real date ({exc})") from None
 
 
 def parse_number(text: str) -> float:
@@ -84,5 +86,5 @@ def parse_number(text: str) -> float:
     if _GROUPED.match(value):
         value = value.replace(",", "")
     if not _NUMBER.match(value):
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(f"'{excerpt(text)}' is not a number")
     return float(value)
