@@ -12,14 +12,17 @@ more: no database access, no Airflow internals (both happen inside requests).
 from __future__ import annotations
 
 from agritrace.web.app import create_app
+from agritrace.web.layout import PAGE
 from airflow.plugins_manager import AirflowPlugin
 
 PREFIX = "/agritrace"
 
 
-def _view(name: str, page: str, route: str) -> dict[str, str]:
-    return {"name": name, "href": f"{PREFIX}/ui/{page}", "url_route": route, "destination": "nav",
-            "category": "agritrace"}
+def _view(key: str) -> dict[str, str]:
+    """The navigation entry of one page of the app (its label and path are the app's own menu's)."""
+    page = PAGE[key]
+    return {"name": page.label, "href": f"{PREFIX}/{page.path}", "url_route": f"agritrace-{key}",
+            "destination": "nav", "category": "agritrace"}
 
 
 class AgritracePlugin(AirflowPlugin):
@@ -27,7 +30,7 @@ class AgritracePlugin(AirflowPlugin):
     # Airflow's plugin interface reads these class-level lists.
     fastapi_apps = [{"app": create_app(), "url_prefix": PREFIX, "name": "agritrace"}]  # noqa: RUF012
     external_views = [  # noqa: RUF012
-        _view("Trace lookup · 追溯查询", "trace", "agritrace-trace"),
-        _view("Data quality · 数据质量", "quality", "agritrace-quality"),
-        _view("Marts · 统计报表", "marts", "agritrace-marts"),
+        _view("trace"),
+        _view("quality"),
+        _view("marts"),
     ]
