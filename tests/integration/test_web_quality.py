@@ -238,6 +238,20 @@ def test_phones_in_quarantined_rows_are_masked_unless_regulator(quality_warehous
     assert [r["raw"]["contact_phone"] for r in regulator["rows"]] == ["13812345678", "138-ABCD-5678"]
 
 
+def test_file_names_and_messages_are_masked_unless_regulator(warehouse, quality_warehouse, gx_home):
+    file_id = quality_warehouse["batches_0601.csv"]
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("update ops.files set message = 'row 3: call 13812345678' where file_id = %s", (file_id,))
+        masked = conn.execute("select message from ops.files_masked where file_id = %s", (file_id,)).fetchone()[0]
+    assert "13812345678" not in masked
+    operator = _client("op")
+    held = next(f for f in operator.get("/api/quality/summary").json()["attention"] if f["file_id"] == file_id)
+    assert held["message"] == masked
+    for page in ("/ui/quality", f"/ui/quality/quarantine?file_id={file_id}"):
+        assert "13812345678" not in operator.get(page).text
+    assert "13812345678" in _client("admin").get(f"/ui/quality/quarantine?file_id={file_id}").text
+
+
 def test_unknown_feed_is_refused_with_the_list_of_feeds(quality_warehouse, gx_home):
     response = _client("op").get("/api/quality/summary", params={"feed": "fish"})
     assert response.status_code == 400

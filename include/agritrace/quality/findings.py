@@ -5,9 +5,9 @@
   and the expectations that failed most;
 - ``quarantine_listing``: the quarantined rows of a feed or file with their raw values and reasons.
 
-Reads ``ops.files``, ``quarantine.rows`` and ``dq.*`` (sql/migrations/V002). Personal data in
-quarantined rows is masked by the database, not here: callers who may not see it read the view
-``quarantine.rows_masked`` (migration V007, the warehouse's one masking rule ``ops.mask_phone``).
+Reads ``ops.files``, ``quarantine.rows`` and ``dq.*`` (sql/migrations/V002). Personal data is
+masked by the database, not here: callers who may not see it read the views ``ops.files_masked``
+and ``quarantine.rows_masked`` (migrations V007 and V010, the warehouse's one masking rule).
 The web app serves these as JSON and renders them (``agritrace.web.quality_pages``).
 """
 
@@ -204,7 +204,7 @@ with f as (
     select f.*, array(select v.docs_page from dq.validation_runs v
                        where v.file_id = f.file_id and v.docs_page is not null
                        order by v.validation_id) as docs_pages
-      from ops.files f
+      from {files} f
 )
 select f.*, (select count(*) from quarantine.rows q
               where q.file_id = f.file_id and q.status = 'open') as open_quarantined
@@ -214,39 +214,51 @@ _IN_WINDOW = ("(f.received_at at time zone %(tz)s)::date >= %(since)s "
               "and (%(feed)s::text is null or f.feed = %(feed)s)")
 
 
+def _relations(show_personal: bool) -> dict[str, sql.Composable]:
+    """The ledger and the quarantine as this caller may read them: masked by the database unless regulator."""
+    if show_personal:
+        return {"files": sql.Identifier("ops", "files"), "rows": sql.Identifier("quarantine", "rows")}
+    return {"files": sql.Identifier("ops", "files_masked"), "rows": sql.Identifier("quarantine", "rows_masked")}
+
+
+def _query(text: str, show_personal: bool) -> sql.Composed:
+    return sql.SQL(text).format(**_relations(show_personal))
+
+
 def quality_summary(conn: psycopg.Connection, *, days: int, feed: str | None, today: date, tz: str,
-                    root: Path) -> QualitySummary:
+                    root: Path, show_personal: bool = False) -> QualitySummary:
     """The figures of the quality page for the ``days`` received up to ``today`` (in ``tz``).
 
     ``root`` is the Data Docs folder (``docs_root()``): the summary links its index when there is one.
+    File names and messages come masked from ``ops.files_masked`` unless ``show_personal`` (regulators).
     """
     since = today - timedelta(days=days - 1)
     window = {"tz": tz, "since": since, "feed": feed}
     with conn.cursor(row_factory=dict_row) as cur:
-        day_rows = cur.execute(
+        day_rows = cur.execute(_query(
             f"""select (f.received_at at time zone %(tz)s)::date as day, f.feed, count(*) as files,
                        coalesce(sum(f.rows_in), 0) as rows_in, coalesce(sum(f.rows_loaded), 0) as rows_loaded,
                        coalesce(sum(f.rows_quarantined), 0) as rows_quarantined,
                        count(*) filter (where f.status = 'held') as held,
                        count(*) filter (where f.status = 'rejected') as rejected,
                        count(*) filter (where f.status = 'processing') as processing
-                  from ops.files f where {_IN_WINDOW}
-                 group by 1, 2 order by 1 desc, 2""", window).fetchall()
-        file_rows = cur.execute(
+                  from {{files}} f where {_IN_WINDOW}
+                 group by 1, 2 order by 1 desc, 2""", show_personal), window).fetchall()
+        file_rows = cur.execute(_query(
             f"""{_FILES} where {_IN_WINDOW}
-                order by f.received_at desc, f.file_id desc limit {MAX_FILES}""", window).fetchall()
+                order by f.received_at desc, f.file_id desc limit {MAX_FILES}""", show_personal), window).fetchall()
         queue_rows = cur.execute(
             """select q.feed, q.is_orphan, q.reasons, q.file_id from quarantine.rows q
                 where q.status = 'open' and (%(feed)s::text is null or q.feed = %(feed)s)""", window).fetchall()
-        failing = cur.execute(
+        failing = cur.execute(_query(
             f"""select r.feed, e.expectation, e.column_name as "column", count(distinct r.file_id) as files,
                        sum(e.unexpected_count) as unexpected_rows, sum(e.quarantined_rows) as quarantined_rows
                   from dq.expectation_results e
                   join dq.validation_runs r using (validation_id)
-                  join ops.files f on f.file_id = r.file_id
+                  join {{files}} f on f.file_id = r.file_id
                  where not e.success and {_IN_WINDOW}
                  group by 1, 2, 3 order by unexpected_rows desc, files desc, 1, 2, 3
-                 limit {TOP_EXPECTATIONS}""", window).fetchall()
+                 limit {TOP_EXPECTATIONS}""", show_personal), window).fetchall()
     day_counts = [DayCounts(**row, state=_day_state(row["held"], row["rejected"], row["rows_quarantined"],
                                                     row["processing"])) for row in day_rows]
     files = [_file_entry(row) for row in file_rows]
@@ -266,26 +278,25 @@ def quarantine_listing(conn: psycopg.Connection, *, feed: str | None, file_id: i
                        show_personal: bool) -> QuarantineListing:
     """The quarantined rows of one feed or file (newest file first, in row order).
 
-    Personal data comes masked from ``quarantine.rows_masked`` unless ``show_personal`` (regulators).
-    Raises ``FileNotInLedger`` for a ``file_id`` the ledger does not hold.
+    Personal data comes masked from ``quarantine.rows_masked`` and ``ops.files_masked`` unless
+    ``show_personal`` (regulators). Raises ``FileNotInLedger`` for a ``file_id`` the ledger does not hold.
     """
-    rows_table = sql.Identifier("quarantine", "rows" if show_personal else "rows_masked")
-    where = sql.SQL("(%(feed)s::text is null or q.feed = %(feed)s) "
-                    "and (%(file_id)s::bigint is null or q.file_id = %(file_id)s) "
-                    "and (%(status)s = 'all' or q.status = %(status)s)")
+    where = ("(%(feed)s::text is null or q.feed = %(feed)s) "
+             "and (%(file_id)s::bigint is null or q.file_id = %(file_id)s) "
+             "and (%(status)s = 'all' or q.status = %(status)s)")
     params = {"feed": feed, "file_id": file_id, "status": status}
     with conn.cursor(row_factory=dict_row) as cur:
-        total = cur.execute(
-            sql.SQL("select count(*) as n from {} q where {}").format(rows_table, where), params).fetchone()["n"]
-        rows = cur.execute(
-            sql.SQL("""select q.quarantine_id, q.feed, q.file_id, f.file_name, q.row_number, q.raw, q.reasons,
-                              q.is_orphan, q.status, q.created_at
-                         from {} q join ops.files f using (file_id)
-                        where {} order by q.file_id desc, q.row_number limit {}""").format(
-                rows_table, where, sql.Literal(MAX_ROWS)), params).fetchall()
+        total = cur.execute(_query(f"select count(*) as n from {{rows}} q where {where}", show_personal),
+                            params).fetchone()["n"]
+        rows = cur.execute(_query(
+            f"""select q.quarantine_id, q.feed, q.file_id, f.file_name, q.row_number, q.raw, q.reasons,
+                       q.is_orphan, q.status, q.created_at
+                  from {{rows}} q join {{files}} f using (file_id)
+                 where {where} order by q.file_id desc, q.row_number limit {MAX_ROWS}""", show_personal),
+            params).fetchall()
         file_row = None
         if file_id is not None:
-            file_row = cur.execute(f"{_FILES} where f.file_id = %s", (file_id,)).fetchone()
+            file_row = cur.execute(_query(f"{_FILES} where f.file_id = %s", show_personal), (file_id,)).fetchone()
             if file_row is None:
                 raise FileNotInLedger(file_id)
     listed = [QuarantinedRow(**row, kind=row_kind(row["is_orphan"], row["reasons"])) for row in rows]

@@ -7,8 +7,8 @@
     GET /api/quality/summary?days=&feed=               the page's figures as JSON
     GET /api/quality/quarantine?feed=&file_id=&status= the rows as JSON
 
-Every route needs the ``operator`` right; quarantined rows come with personal data masked (by the
-database) unless the user is also a regulator. The figures are ``agritrace.quality.findings``,
+Every route needs the ``operator`` right; file names, messages and quarantined rows come with
+personal data masked (by the database) unless the user is also a regulator. The figures are ``agritrace.quality.findings``,
 the pages ``agritrace.web.quality_pages``.
 """
 
@@ -44,7 +44,7 @@ def summary_api(viewer: Operator, days: Days = 14, feed: FeedName = None) -> Qua
     tz = settings().timezone
     with read_only() as conn:
         return findings.quality_summary(conn, days=days, feed=_check_feed(feed), today=_today(tz), tz=tz,
-                                        root=findings.docs_root())
+                                        root=findings.docs_root(), show_personal=viewer.sees_personal_data)
 
 
 @router.get("/api/quality/quarantine", response_model=QuarantineListing, summary="Quarantined rows with their reasons")
