@@ -20,14 +20,25 @@ Rules (DATA_CONTRACT "Judgement rules"):
   ``limit_kind = 'rapid'``. A rapid result written as a word (阳性 / 阴性) is read the same way.
 - Every verdict that used a limit figure not verified against the published standard carries
   ``limit_verified = False`` and says "unverified" in its reason.
+- A result written as a bound ("<0.05", "≤0.05", "未检出(<0.05)") is a non-detect when every value
+  the bound allows gets the same verdict: a bound at or below the MRL passes; against a banned
+  substance's reported LOD, or the rapid test's 50 %, the bound must be below it ("<" may equal it,
+  as the value is then still below). A bound above the limit is **inconclusive**: the value may be
+  on either side, so the item is neither a pass nor a fail (``verdict = 'inconclusive'``, no value,
+  the reason says what to ask the lab for) and is left out of every pass rate. Without a reported
+  LOD a banned substance's bound is its LOD, as before, so it passes.
+- A value no laboratory reports (not zero, below 1e-9 mg/kg, e.g. ``1e-400``) is an error
+  (``ImplausibleValue``), never judged as 0.
 - A supplied verdict is compared, never adopted: pass/negative agree with pass/negative, and
-  fail/positive agree with fail/positive_unconfirmed; anything else sets ``verdict_disagrees``.
+  fail/positive agree with fail/positive_unconfirmed; anything else (and any supplied verdict on an
+  inconclusive item) sets ``verdict_disagrees``.
 
 Batch verdict: ``fail`` if any item fails; else ``positive_unconfirmed`` if a rapid positive has
-no lab result in the batch for the same analyte (or for an analyte of the class the rapid test
-reports on, e.g. 克百威 for 有机磷和氨基甲酸酯类农药 — pass ``ref`` for that); else ``pass``;
-``None`` without items. A rapid item keeps its own ``positive_unconfirmed``: the confirmation
-is a property of the batch, decided by the lab item.
+no conclusive lab result (pass or fail) in the batch for the same analyte (or for an analyte of the
+class the rapid test reports on, e.g. 克百威 for 有机磷和氨基甲酸酯类农药 — pass ``ref`` for that);
+else ``inconclusive`` if any item is inconclusive (a batch is not passed on an item nobody could
+judge); else ``pass``; ``None`` without items. A rapid item keeps its own ``positive_unconfirmed``:
+the confirmation is a property of the batch, decided by the lab item.
 """
 
 from __future__ import annotations
@@ -38,16 +49,18 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from agritrace.contracts.inspection_results import VERDICTS
+from agritrace.ingest.text import excerpt
 from agritrace.reference.model import Analyte, Limit, Product
 from agritrace.reference.store import ReferenceData
 from agritrace.reference.values import (
     PERCENT,
+    ResultBound,
     is_must_not_detect,
-    nondetect_bound,
     normalise_unit,
     parse_amount,
     parse_result_value_decimal,
     qualitative,
+    result_bound,
     to_mg_per_kg_decimal,
 )
 
@@ -58,12 +71,15 @@ RAPID_SOURCE = ("GB/T 5009.199-2003 蔬菜中有机磷和氨基甲酸酯类农�
 # The 50 % threshold is recalled from the method standard, not checked against its text.
 RAPID_VERIFIED = False
 ROW_MRL_SOURCE = "mrl column on the row (overrides the reference)"
+INCONCLUSIVE = "inconclusive"
+_NOT_JUDGED = ("so the item is inconclusive: neither a pass nor a fail, and left out of pass rates")
 
 _AGREES = {
     "pass": {"pass", "negative"},
     "negative": {"pass", "negative"},
     "fail": {"fail", "positive"},
     "positive_unconfirmed": {"fail", "positive"},
+    INCONCLUSIVE: set(),
 }
 
 
@@ -83,7 +99,7 @@ class ItemVerdict:
     limit_source: str | None
     limit_verified: bool | None
     ratio_to_limit: float | None
-    verdict: str  # pass | fail | positive_unconfirmed | negative
+    verdict: str  # pass | fail | positive_unconfirmed | negative | inconclusive
     verdict_reason: str
     verdict_disagrees: bool = False
 
@@ -117,7 +133,7 @@ def canonical_verdict(word: str | None) -> str | None:
     for canonical, words in VERDICTS.items():
         if folded == canonical or folded in {unicodedata.normalize("NFKC", w).casefold() for w in words}:
             return canonical
-    raise ValueError(f"supplied verdict {word!r} is not one of pass 合格 / fail 不合格 / positive 阳性 / "
+    raise ValueError(f"supplied verdict '{excerpt(word)}' is not one of pass 合格 / fail 不合格 / positive 阳性 / "
                      f"negative 阴性; map it in the source profile's value vocabularies")
 
 
@@ -139,7 +155,7 @@ def _yardstick(ref: ReferenceData, product: Product, analyte: Analyte, mrl: str 
         try:
             limit = parse_amount(str(mrl), unit)
         except ValueError as exc:
-            raise ValueError(f"mrl {mrl!r}: {exc}; write a number (in the result's unit) or 不得检出") from None
+            raise ValueError(f"mrl '{excerpt(mrl)}': {exc}; write a number (in the result's unit) or 不得检出") from None
         return _Yardstick("mrl", limit, named, ROW_MRL_SOURCE, None, "the row's mrl column", "")
     found = ref.lookup(product.code, analyte.code, standard)
     if found.limit is None:
@@ -158,20 +174,41 @@ def _provenance(stick: _Yardstick) -> str:
     return text + (f". Note: {stick.note}" if stick.note else "")
 
 
+def _settled_below(bound: ResultBound, bound_value: Decimal, threshold: Decimal, reached_at: bool) -> bool:
+    """Whether every value the bound allows is on the safe side of ``threshold``.
+
+    ``reached_at``: the threshold itself is on the unsafe side (a banned LOD, the rapid 50 %);
+    otherwise only values above it are (an MRL: equal passes).
+    """
+    if reached_at and bound.inclusive:
+        return bound_value < threshold
+    return bound_value <= threshold
+
+
+def _bound_text(bound: ResultBound, bound_mg: Decimal, unit: str | None) -> str:
+    shown = f"{bound.sign} {_fmt(bound.number)} {normalise_unit(bound.unit or unit)}"
+    if normalise_unit(bound.unit or unit) != "mg/kg":
+        shown += f" (= {_fmt(bound_mg)} mg/kg)"
+    return shown
+
+
 def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemVerdict:
-    value, nondetect = parse_result_value_decimal(result_value)
+    value, nondetect = parse_result_value_decimal(result_value, unit)
     if value is None and not nondetect:
         raise ValueError("result_value is empty: a test item needs a value or a non-detect word "
                          "(ND, 未检出, <LOD); fill it or drop the row")
     value_mg = None if value is None else to_mg_per_kg_decimal(value, unit)
+    bound = result_bound(result_value) if nondetect else None
+    bound_mg = None if bound is None else to_mg_per_kg_decimal(bound.number, bound.unit or unit)
     lod_mg = None
-    if lod is not None and str(lod).strip():
+    lod_reported = lod is not None and bool(str(lod).strip())
+    if lod_reported:
         try:
             lod_mg = parse_amount(lod if isinstance(lod, (int, float)) else str(lod), unit)
         except ValueError as exc:
-            raise ValueError(f"lod {lod!r}: {exc}") from None
-    elif (bound := nondetect_bound(result_value)) is not None:
-        lod_mg = to_mg_per_kg_decimal(bound[0], bound[1] or unit)
+            raise ValueError(f"lod '{excerpt(lod)}': {exc}") from None
+    elif bound_mg is not None:
+        lod_mg = bound_mg  # the value was below it, so it serves as the LOD
     stick = _yardstick(ref, product, analyte, mrl, unit, standard)
     detected = value_mg is not None and value_mg > 0
     shown = f"{_fmt(value)} {normalise_unit(unit)}" if value is not None else "not detected"
@@ -179,7 +216,12 @@ def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemV
         shown += f" (= {_fmt(value_mg)} mg/kg)"
     ratio = None
     if stick.kind == "banned":
-        if not detected:
+        if not detected and bound is not None and lod_reported and not _settled_below(bound, bound_mg, lod_mg, True):
+            verdict, why = INCONCLUSIVE, (
+                f"banned substance (must not be detected) reported only as {_bound_text(bound, bound_mg, unit)}, "
+                f"a bound not below the reported LOD {_fmt(lod_mg)} mg/kg: it may have been detected at or above "
+                f"the LOD, {_NOT_JUDGED}; ask the laboratory for the result against its LOD")
+        elif not detected:
             verdict, why = "pass", "banned substance (must not be detected): not detected"
         elif lod_mg is None:
             verdict, why = "fail", (f"banned substance (must not be detected) detected at {shown}; no LOD "
@@ -192,7 +234,15 @@ def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemV
             ratio = value_mg / lod_mg
     elif stick.kind == "mrl":
         limit = stick.mg_per_kg
-        if not detected:
+        if not detected and bound is not None and not _settled_below(bound, bound_mg, limit, False):
+            verdict, why = INCONCLUSIVE, (
+                f"reported only as {_bound_text(bound, bound_mg, unit)}, a bound above the MRL {_fmt(limit)} mg/kg: "
+                f"the value may be over or under the limit, {_NOT_JUDGED}; ask the laboratory for the measured "
+                f"value, or for a method whose quantification limit is at or below the MRL")
+        elif not detected and bound is not None:
+            verdict, why = "pass", (f"not detected: reported as {_bound_text(bound, bound_mg, unit)}, at or below the "
+                                    f"MRL {_fmt(limit)} mg/kg")
+        elif not detected:
             verdict, why = "pass", f"not detected; MRL {_fmt(limit)} mg/kg"
         elif value_mg <= limit:
             verdict, why = "pass", f"{shown} is within the MRL {_fmt(limit)} mg/kg"
@@ -214,10 +264,22 @@ def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemV
 
 
 def _rapid_rate(analyte: Analyte, result_value: str | None) -> ItemVerdict:
-    rate, nondetect = parse_result_value_decimal(result_value)
+    rate, nondetect = parse_result_value_decimal(result_value, PERCENT)
     if rate is None and not nondetect:
         raise ValueError("result_value is empty: a rapid test needs its inhibition rate in % "
                          "(or 阴性/阳性); fill it or drop the row")
+    bound = result_bound(result_value) if nondetect else None
+    if bound is not None and not _settled_below(bound, bound.number, RAPID_POSITIVE_AT, True):
+        return ItemVerdict(
+            analyte_code=analyte.code, test_kind="rapid", result_value=None, is_nondetect=True,
+            value_mg_kg=None, lod_mg_kg=None, limit_mg_kg=float(RAPID_POSITIVE_AT), limit_kind="rapid",
+            limit_standard=RAPID_STANDARD, limit_source=RAPID_SOURCE, limit_verified=RAPID_VERIFIED,
+            ratio_to_limit=None, verdict=INCONCLUSIVE,
+            verdict_reason=(f"inhibition rate reported only as {bound.sign} {_fmt(bound.number)}%, a bound not below "
+                            f"the {_fmt(RAPID_POSITIVE_AT)}% positive threshold: the test may be positive or negative, "
+                            f"{_NOT_JUDGED}; repeat the rapid test or send the sample for a laboratory test "
+                            f"({RAPID_STANDARD}; unverified figure: not checked against the published standard)"),
+        )
     measured = rate if rate is not None else Decimal(0)
     positive = measured >= RAPID_POSITIVE_AT
     why = (f"inhibition rate {_fmt(measured)}% {'≥' if positive else '<'} {_fmt(RAPID_POSITIVE_AT)}%: "
@@ -291,12 +353,14 @@ def judge_batch(items: Iterable[ItemVerdict], *, ref: ReferenceData | None = Non
         return "fail"
     confirmed = set()
     for item in items:
-        if item.test_kind == "lab":
+        if item.test_kind == "lab" and item.verdict in ("pass", "fail"):
             confirmed.add(item.analyte_code)
             if ref is not None and (klass := ref.analyte(item.analyte_code).class_code):
                 confirmed.add(klass)
     if any(item.verdict == "positive_unconfirmed" and item.analyte_code not in confirmed for item in items):
         return "positive_unconfirmed"
+    if any(item.verdict == INCONCLUSIVE for item in items):
+        return INCONCLUSIVE
     return "pass"
 
 
@@ -325,7 +389,11 @@ def explain(ref: ReferenceData, product: str, analyte: str, value: str | float, 
         value_line = f"{value} {normalise_unit(unit)}"
         if item.value_mg_kg is not None and normalise_unit(unit) != "mg/kg":
             value_line += f" = {_fmt(item.value_mg_kg)} mg/kg"
-        lines.append(f"Value:     {value_line if not item.is_nondetect else f'{value} (not detected)'}")
+        if item.verdict == INCONCLUSIVE:
+            value_line = f"{value} (a bound, not a measured value)"
+        elif item.is_nondetect:
+            value_line = f"{value} (not detected)"
+        lines.append(f"Value:     {value_line}")
         origin = "named on the row" if standard and not found.note else "default for this analyte kind"
         lines.append(f"Standard:  {found.standard or '—'} ({origin})")
         if found.note:
@@ -349,4 +417,7 @@ def explain(ref: ReferenceData, product: str, analyte: str, value: str | float, 
     elif item.limit_verified:
         lines.append("Verified:  yes")
     lines.append(f"Verdict:   {item.verdict.upper()}: {item.verdict_reason}")
+    if item.verdict == INCONCLUSIVE:
+        lines.append("Judged:    no — an inconclusive item is neither a pass nor a fail; its batch is inconclusive "
+                     "unless another item fails, and pass rates leave it out")
     return "\n".join(lines)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Literal
 
+from agritrace.ingest.text import excerpt
+
 AnalyteKind = Literal["pesticide", "veterinary_drug", "contaminant"]
 LimitLevel = Literal["product", "group", "category"]
 LimitKind = Literal["mrl", "banned"]
@@ -30,7 +32,7 @@ class UnknownReference(ValueError):
         self.value = value
         fix = self._FIX.get(kind, f"add it to the {kind} reference")
         super().__init__(
-            f"unknown {kind} {value!r}: the reference data has no {kind} or alias of that name; "
+            f"unknown {kind} '{excerpt(value)}': the reference data has no {kind} or alias of that name; "
             f"{fix}, then replay the quarantined rows"
         )
 
