@@ -20,6 +20,8 @@ from agritrace.config import WAREHOUSE_CONN_ID
 from psycopg import sql
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# Test files are complete when written; the settle time has tests of its own.
+os.environ.setdefault("AGRITRACE_SETTLE_SECONDS", "0")
 
 
 def pytest_configure(config: pytest.Config) -> None:

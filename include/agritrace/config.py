@@ -8,6 +8,8 @@ Variables (all optional):
 - ``AGRITRACE_LANDING_DIR``: the landing folder with one sub-folder per feed; default ``landing/``.
 - ``AGRITRACE_GATE_SHARE``: share of failing rows above which a whole file is held (default 0.2).
 - ``AGRITRACE_TIMEZONE``: the bureau's time zone for schedules and "not in the future" rules.
+- ``AGRITRACE_SETTLE_SECONDS``: how long a landed file must stay unchanged before it is taken
+  (default 30; a ``NAME.done`` marker beside it says it is complete and it is taken at once).
 - ``AGRITRACE_MAX_CELL_BYTES``, ``AGRITRACE_MAX_JSON_DEPTH``, ``AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES``,
   ``AGRITRACE_MAX_XLSX_CELLS``: input limits; a file beyond one is rejected with a message naming it
   (defaults and why in ``INPUT_LIMITS`` below).
@@ -57,6 +59,9 @@ class Settings:
     landing_dir: Path
     gate_share: float
     timezone: str
+    # Uploads over SFTP or SMB write a file in pieces, with pauses of seconds on a slow county link;
+    # half a minute without change is a finished upload in practice, and costs a daily feed nothing.
+    settle_seconds: float = 30.0
     max_cell_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_CELL_BYTES"]
     max_json_depth: int = INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"]
     max_xlsx_uncompressed_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"]
@@ -78,6 +83,19 @@ class Settings:
 def _path(value: str | None, default: Path) -> Path:
     path = Path(value) if value else default
     return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def _seconds(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
 
 
 def _limit(name: str) -> int:
@@ -109,6 +127,7 @@ def settings() -> Settings:
         landing_dir=_path(os.environ.get("AGRITRACE_LANDING_DIR"), PROJECT_ROOT / "landing"),
         gate_share=gate_share,
         timezone=os.environ.get("AGRITRACE_TIMEZONE", "Asia/Shanghai"),
+        settle_seconds=_seconds("AGRITRACE_SETTLE_SECONDS", 30.0),
         max_cell_bytes=_limit("AGRITRACE_MAX_CELL_BYTES"),
         max_json_depth=_limit("AGRITRACE_MAX_JSON_DEPTH"),
         max_xlsx_uncompressed_bytes=_limit("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"),

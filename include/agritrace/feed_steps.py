@@ -3,7 +3,8 @@
 - ``context_checks``: checks that need more than the file (parents in core, the reference data),
   or derive a column (a certificate's weight in kg); each adds columns to the validation frame.
 - ``judge``: turns validated rows into judged rows (inspection results get their verdicts).
-- ``after_write``: what core recomputes once the feed's rows are written (a batch's region, its verdict).
+- ``before_write``: what staged rows take from core before they are written (a batch's region).
+- ``after_write``: what core recomputes once the feed's rows are written (a batch's verdict).
 
 Every feed also gets the parent checks its contract declares (``references``).
 """
@@ -25,20 +26,21 @@ from agritrace.reference.judge_rows import judge_rows
 
 ContextCheck = Callable[[pd.DataFrame, psycopg.Connection, ReferenceData], list[Check]]
 Judge = Callable[[pd.DataFrame, ReferenceData], tuple[pd.DataFrame, dict[int, list[dict]]]]
-AfterWrite = Callable[[psycopg.Connection, sql.Identifier, ReferenceData], None]
+WriteStep = Callable[[psycopg.Connection, sql.Identifier, ReferenceData], None]
 
 
 @dataclass(frozen=True)
 class FeedSteps:
     context_checks: tuple[ContextCheck, ...] = ()
     judge: Judge | None = None
-    after_write: tuple[AfterWrite, ...] = ()
+    before_write: tuple[WriteStep, ...] = ()
+    after_write: tuple[WriteStep, ...] = ()
 
 
 FEED_STEPS: dict[str, FeedSteps] = {
     "producers": FeedSteps(),
     "certificates": FeedSteps(context_checks=(add_product_checks, add_weight)),
-    "sampling_batches": FeedSteps(context_checks=(add_product_checks,), after_write=(fill_batch_regions,)),
+    "sampling_batches": FeedSteps(context_checks=(add_product_checks,), before_write=(fill_batch_regions,)),
     "inspection_results": FeedSteps(context_checks=(add_result_checks,), judge=judge_rows,
                                     after_write=(update_batch_verdicts,)),
 }

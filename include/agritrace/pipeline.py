@@ -12,6 +12,9 @@ the ``agritrace ingest`` command both call ``process_file``; nothing here knows 
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,14 +32,17 @@ from agritrace.contracts import feed as get_feed
 from agritrace.contracts.base import LINEAGE_COLUMNS
 from agritrace.feed_steps import FEED_STEPS
 from agritrace.ingest import FileRejected, load_profiles
-from agritrace.ingest.landing import held_path, move_to
+from agritrace.ingest.landing import Refusal, held_path, move_to, refusal
 from agritrace.ingest.streams import feed_streams, whole_rows, with_last
+from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
 from agritrace.load.copy import copy_frame, create_staging
 from agritrace.load.core import write_core
 from agritrace.quality import dq
 from agritrace.quality.rows import check_rows
 from agritrace.reference import ReferenceData
+
+log = logging.getLogger(__name__)
 
 # What staging carries into core: the contract's columns and the file that delivered each row.
 STAGED_LINEAGE = LINEAGE_COLUMNS[0]
@@ -82,8 +88,15 @@ def today_in_bureau() -> date:
 def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, url: str | None = None,
                  chunk_rows: int = 100_000, use_gx: bool = True, move: bool = True,
                  ignore_gate: bool = False) -> list[FileOutcome]:
-    """Ingest one landing file; returns one outcome per feed the file carries."""
+    """Ingest one landing file; returns one outcome per feed the file carries.
+
+    Whatever goes wrong inside one file ends in its ledger row, never in the caller: the run goes on
+    with the next file. Only a lost database stops it (nothing can be recorded then).
+    """
     url = url or db.warehouse_url()
+    refused = refusal(path)
+    if refused is not None:
+        return [_refuse(url, path, feed_name, refused, dag_run_id, move)]
     sha = ledger.sha256_of(path)
     with psycopg.connect(url, autocommit=True) as lock_conn:
         claim = ledger.claim_file(lock_conn, feed=feed_name, sha256=sha, file_name=path.name,
@@ -97,17 +110,53 @@ def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, u
                 move_to(path, "archive", claim.file_id)
             return [FileOutcome(feed_name, path.name, "skipped", claim.file_id,
                                 message=f"same content already processed as file {claim.file_id} ({claim.status})")]
+        if claim.claim is ledger.Claim.RETRY:
+            log.warning("file %s (%s) was left processing by an attempt that died; starting it over",
+                        claim.file_id, excerpt(path.name))
         try:
             outcomes = _process_claimed(lock_conn, url, path, get_feed(feed_name), claim.file_id, sha, dag_run_id,
                                         chunk_rows=chunk_rows, use_gx=use_gx, ignore_gate=ignore_gate)
+        except psycopg.OperationalError:
+            raise
+        except Exception as exc:  # one file's failure must not stop the run
+            log.exception("file %s (%s) failed unexpectedly", claim.file_id, excerpt(path.name))
+            outcomes = [_reject(lock_conn, feed_name, path, claim.file_id, FileRejected(
+                path, f"could not be processed ({type(exc).__name__}); nothing of it was loaded. "
+                      f"Report ledger file {claim.file_id} with the task log"))]
         finally:
             ledger.release_file(lock_conn, feed=feed_name, sha256=sha)
+        if claim.claim is ledger.Claim.RETRY:
+            ledger.record_delivery(lock_conn, claim.file_id, path.name, "recovered", dag_run_id)
         ledger.record_delivery(lock_conn, claim.file_id, path.name, "processed", dag_run_id)
-    if move:
-        statuses = {o.status for o in outcomes}
+    statuses = {o.status for o in outcomes}
+    if move and "changed" not in statuses:
         folder = "rejected" if "rejected" in statuses else "held" if "held" in statuses else "archive"
         move_to(path, folder, claim.file_id, outcomes[0].message if folder == "rejected" else None)
     return outcomes
+
+
+def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: str | None,
+            move: bool) -> FileOutcome:
+    """An entry that is not read gets its ledger row all the same, and goes to rejected/."""
+    # A link or device is never opened: its ledger identity is its name and the moment it was seen.
+    sha = ledger.sha256_of(path) if refused.readable else hashlib.sha256(
+        f"unread:{path.name}:{time.time_ns()}".encode("utf-8", "surrogateescape")).hexdigest()
+    size = path.lstat().st_size if refused.readable else 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        claim = ledger.claim_file(conn, feed=feed_name, sha256=sha, file_name=path.name, size_bytes=size,
+                                  dag_run_id=dag_run_id)
+        try:
+            if claim.claim is ledger.Claim.DONE:
+                outcome = FileOutcome(feed_name, path.name, "skipped", claim.file_id,
+                                      message=f"same content already seen as file {claim.file_id} ({claim.status})")
+            else:
+                outcome = _reject(conn, feed_name, path, claim.file_id, FileRejected(path, refused.reason))
+            ledger.record_delivery(conn, claim.file_id, path.name, "processed", dag_run_id)
+        finally:
+            ledger.release_file(conn, feed=feed_name, sha256=sha)
+    if move:
+        move_to(path, "rejected", claim.file_id, outcome.message)
+    return outcome
 
 
 def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id: int, sha: str,
@@ -137,11 +186,19 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                 outcome = _load_feed(conn, feed, streams[name](), file_id=this_file_id, reference=reference,
                                      docs_dir=docs_dir, gate_share=gate_share, use_gx=use_gx, profiles=profiles)
                 outcome.file_name = path.name
+                # The hash in the ledger must be the hash of what was loaded and then archived.
+                if ledger.sha256_of(path) != sha:
+                    raise FileChanged(path)
                 ledger.finish_file(
                     conn, this_file_id, status=outcome.status, rows_in=outcome.rows_in,
                     rows_loaded=outcome.rows_loaded, rows_quarantined=outcome.rows_quarantined,
                     message=outcome.message or None, encoding=outcome.encoding, source_profile=outcome.profile,
                 )
+        except FileChanged:
+            outcome = _reject(lock_conn, name, path, this_file_id, FileRejected(
+                path, "the file changed while it was being loaded; nothing of this version was loaded, and the "
+                      "file stays in the landing folder to be taken again once it stops changing"))
+            outcome.status = "changed"
         except FileRejected as exc:
             # Malformed past its first chunk (e.g. an unclosed quote deep in a large file): the load of
             # this feed rolled back whole, and the file is rejected like one that fails at its first row.
@@ -258,8 +315,11 @@ def _stage(conn: psycopg.Connection, staging: sql.Identifier, feed: Feed, rows: 
 
 
 def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, reference: ReferenceData) -> None:
-    write_core(conn, feed, staging, [*feed.core_columns, STAGED_LINEAGE])
-    for step in FEED_STEPS[feed.name].after_write:
+    steps = FEED_STEPS[feed.name]
+    for step in steps.before_write:
+        step(conn, staging, reference)
+    write_core(conn, feed, staging)
+    for step in steps.after_write:
         step(conn, staging, reference)
 
 
@@ -290,9 +350,13 @@ def _row_keys(frame: pd.DataFrame, key_columns) -> list[str]:
     return joined.tolist()
 
 
+class FileChanged(Exception):
+    """The file's content changed between its claim and the end of its load."""
+
+
 def _reject(lock_conn: psycopg.Connection, feed_name: str, path: Path, file_id: int, exc: FileRejected) -> FileOutcome:
     """Record a file that cannot be read; its message names the file, not the server path."""
-    message = f"{path.name} rejected: {exc.reason}"
+    message = f"{excerpt(path.name, 120)} rejected: {exc.reason}"
     ledger.finish_file(lock_conn, file_id, status="rejected", rows_in=None, rows_loaded=None,
                        rows_quarantined=None, message=message)
     return FileOutcome(feed_name, path.name, "rejected", file_id, message=message)

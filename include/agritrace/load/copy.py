@@ -1,7 +1,7 @@
-"""Bulk loading: COPY a frame into a staging table, then one ``INSERT … ON CONFLICT`` into core.
+"""Bulk loading: COPY a frame into a staging table shaped like its core table.
 
-COPY with CSV text built by pandas is the fastest path psycopg 3 offers from Python; the upsert
-makes a corrected re-delivery update rows in place and a repeated load change nothing.
+COPY with CSV text built by pandas is the fastest path psycopg 3 offers from Python; ``load.core``
+then writes staging into core as versions.
 """
 
 from __future__ import annotations
@@ -53,17 +53,3 @@ def create_staging(conn: psycopg.Connection, core_table: str, name: str) -> sql.
         staging, sql.Identifier(*core_table.split("."))))
     return staging
 
-
-def upsert_from_staging(conn: psycopg.Connection, core_table: str, staging: sql.Identifier, columns: Sequence[str],
-                        key: Sequence[str]) -> None:
-    """One ``INSERT … ON CONFLICT`` from staging: a corrected re-delivery updates rows, a repeat changes nothing."""
-    updates = [c for c in columns if c not in key]
-    conn.execute(sql.SQL(
-        "insert into {core} ({cols}) select {cols} from {staging} "
-        "on conflict ({key}) do update set {updates}, loaded_at = now()").format(
-        core=sql.Identifier(*core_table.split(".")),
-        cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        staging=staging,
-        key=sql.SQL(", ").join(map(sql.Identifier, key)),
-        updates=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in updates),
-    ))

@@ -7,27 +7,89 @@ Every write from staging (a file's load, a replay, an orphan retry, a release) c
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import psycopg
 from psycopg import sql
 
 from agritrace.contracts import Feed
-from agritrace.load.copy import upsert_from_staging
+from agritrace.contracts.base import LINEAGE_COLUMNS
 from agritrace.reference import ReferenceData, judge_batch
 
 
-def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, columns: list[str]) -> None:
-    upsert_from_staging(conn, feed.core_table, staging, columns, list(feed.core_key))
+@dataclass(frozen=True)
+class WriteCounts:
+    written: int   # rows inserted or made current
+    replaced: int  # current versions moved to history by a newer delivery
+    late: int      # staged versions that went straight to history behind a newer one
+
+
+def history_table(feed: Feed) -> sql.Identifier:
+    schema, table = feed.core_table.split(".")
+    return sql.Identifier(schema, f"{table}_history")
+
+
+def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) -> WriteCounts:
+    """Write staged rows (each with the ``file_id`` that delivered it) as versions of core rows.
+
+    Per key, the latest delivery (highest ``file_id``) is current. A staged version behind the
+    current one (an orphan retried late, a held file released late, an earlier file's row in the
+    same replay) goes to history as it is; a current version replaced by a newer, different one
+    moves to history first. Re-delivering what is already current changes nothing.
+    """
+    core = sql.Identifier(*feed.core_table.split("."))
+    history = history_table(feed)
+    key = sql.SQL(", ").join(map(sql.Identifier, feed.core_key))
+    values = [c for c in feed.core_columns if c not in feed.core_key]
+    current_cols = [*feed.core_columns, *feed.core_computed, *LINEAGE_COLUMNS]
+    staged_cols = [*feed.core_columns, "file_id"]
+
+    def listed(columns, alias=None):
+        return sql.SQL(", ").join(sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
+
+    joined = sql.SQL(" and ").join(sql.SQL("c.{0} = s.{0}").format(sql.Identifier(k)) for k in feed.core_key)
+    differs = sql.SQL("({}) is distinct from ({})").format(listed(values, "c"), listed(values, "s"))
+    parts = {"core": core, "history": history, "staging": staging, "key": key, "joined": joined, "differs": differs}
+    conn.execute(sql.SQL("drop table if exists pg_temp.latest"))
+    # The latest delivery of each staged key; the others are history from the start.
+    conn.execute(sql.SQL(
+        "create temp table latest on commit drop as "
+        "select distinct on ({key}) * from {staging} order by {key}, file_id desc").format(**parts))
+    late_in_batch = conn.execute(sql.SQL(
+        """insert into {history} ({cols}, loaded_at, superseded_by_file)
+           select {s_cols}, now(), l.file_id from {staging} s join latest l using ({key})
+            where s.file_id < l.file_id""").format(
+        cols=listed(staged_cols), s_cols=listed(staged_cols, "s"), **parts)).rowcount
+    late = conn.execute(sql.SQL(
+        """insert into {history} ({cols}, loaded_at, superseded_by_file)
+           select {s_cols}, now(), c.file_id from latest s join {core} c on {joined}
+            where c.file_id >= s.file_id and {differs}""").format(
+        cols=listed(staged_cols), s_cols=listed(staged_cols, "s"), **parts)).rowcount
+    replaced = conn.execute(sql.SQL(
+        """insert into {history} ({cols}, superseded_by_file)
+           select {c_cols}, s.file_id from {core} c join latest s on {joined}
+            where s.file_id > c.file_id and {differs}""").format(
+        cols=listed(current_cols), c_cols=listed(current_cols, "c"), **parts)).rowcount
+    written = conn.execute(sql.SQL(
+        """insert into {core} ({cols}) select {cols} from latest
+           on conflict ({key}) do update set {updates}, file_id = excluded.file_id, loaded_at = now()
+            where {core}.file_id < excluded.file_id and ({c_values}) is distinct from ({e_values})""").format(
+        cols=listed(staged_cols), updates=sql.SQL(", ").join(
+            sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in values),
+        c_values=sql.SQL(", ").join(sql.SQL("{}.{}").format(core, sql.Identifier(c)) for c in values),
+        e_values=listed(values, "excluded"), **parts)).rowcount
+    conn.execute(sql.SQL("drop table latest"))
+    return WriteCounts(written=written, replaced=replaced, late=late + late_in_batch)
 
 
 def fill_batch_regions(conn: psycopg.Connection, staging: sql.Identifier, reference: ReferenceData) -> None:
-    """A batch sampled without a region code takes its producer's county."""
+    """A batch sampled without a region code takes its producer's county (in staging, so that a
+    re-delivery compares like with like)."""
     conn.execute(sql.SQL(
-        """update core.sampling_batches b set region_code = p.region_code
+        """update {staging} b set region_code = p.region_code
              from core.producers p
-            where b.batch_no in (select batch_no from {staging})
-              and b.region_code is null and b.producer_id = p.producer_id""").format(staging=staging))
+            where b.region_code is null and b.producer_id = p.producer_id""").format(staging=staging))
 
 
 def update_batch_verdicts(conn: psycopg.Connection, staging: sql.Identifier, reference: ReferenceData) -> None:

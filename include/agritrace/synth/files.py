@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from agritrace.contracts import FEEDS
 from agritrace.contracts.base import Field
+from agritrace.ingest.landing import DONE_MARKER
 from agritrace.synth.catalog import NON_DETECT_WORDS
 
 Record = dict[str, object]
@@ -146,6 +147,8 @@ def write_file(path: Path, feed: str, rows: Sequence[Record], shape: Shape, seed
         _write_xlsx(path, head, body, FEEDS[feed].title_zh)
     else:
         _write_jsonl(path, head, body)
+    # The landing folder's convention for a finished delivery: the file is taken without waiting.
+    path.with_name(path.name + DONE_MARKER).touch()
 
 
 def _write_csv(path: Path, head: list[str], body: Iterable[list[object]], encoding: str) -> None:
