@@ -219,6 +219,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     # Rows waiting for a parent are not bad data: they do not count towards the gate.
     waiting_for_parent = 0
     seen_keys: set[str] = set()
+    key_variants = 0
     today = today_in_bureau()
     # Each file's Data Docs live in a folder of their own: GX rebuilds a site on every run and would
     # drop the pages of files validated before (or at the same time as) this one.
@@ -238,6 +239,9 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
             _hold_repeated_keys(checked, feed, seen_keys)
         seen_keys.update(_row_keys(checked.passing, feed.core_key))
         _stage(conn, staging, feed, checked.passing, file_id)
+        variants = _key_variants(feed, parsed.raw, checked.passing)
+        ledger.record_key_variants(conn, file_id, variants)
+        key_variants += len(variants)
         quarantine.write_quarantine(conn, feed=feed.name, file_id=file_id, raw=whole_rows(parsed),
                                     reasons=checked.reasons, orphan_only=checked.orphan_only)
         dq.record_validation(conn, file_id, feed.name, checked.validation, docs_folder)
@@ -257,6 +261,10 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                            f"deliver it again, or release it with `agritrace quarantine release {file_id}`")
     else:
         _write(conn, feed, staging, reference)
+    if key_variants:
+        outcome.message = "; ".join(filter(None, [outcome.message, (
+            f"{key_variants} key(s) written in another form were read in their canonical form "
+            f"(e.g. lower case or another dash); see ops.key_variants for file {file_id}")]))
     conn.execute(sql.SQL("drop table {}").format(staging))
     return outcome
 
@@ -334,6 +342,17 @@ def _hold_repeated_keys(checked, feed: Feed, seen_keys: set[str]) -> None:
                                    "message": "key appears more than once in this file"}]
         checked.orphan_only[index] = False
     checked.passing = checked.passing.drop(index=repeated)
+
+
+def _key_variants(feed: Feed, raw: pd.DataFrame, loaded: pd.DataFrame) -> list[tuple[int, str, str, str]]:
+    """Loaded rows whose key or parent code arrived in another form than the canonical one."""
+    variants = []
+    for column in (f.name for f in feed.fields if f.case_insensitive):
+        written = raw.loc[loaded.index, column].astype(object)
+        read = loaded[column].astype(object)
+        differs = written.notna() & read.notna() & (written.astype(str).str.strip() != read.astype(str))
+        variants += [(int(i), column, str(written[i]), str(read[i])) for i in loaded.index[differs.to_numpy()]]
+    return variants
 
 
 def _row_keys(frame: pd.DataFrame, key_columns) -> list[str]:

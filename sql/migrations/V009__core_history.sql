@@ -46,3 +46,19 @@ comment on table core.inspection_results_history is
 alter table ops.file_deliveries drop constraint file_deliveries_outcome_check;
 alter table ops.file_deliveries add constraint file_deliveries_outcome_check
     check (outcome in ('processed', 'skipped_duplicate', 'released', 'recovered'));
+
+-- Business keys are compared in one canonical form (NFKC, look-alike dashes and spaces unified,
+-- codes upper-cased); where a delivered key was written otherwise, its raw form is kept here and
+-- the file's ledger message says so: a variant is a finding for operators, never a silent merge.
+create table ops.key_variants (
+    file_id       bigint not null references ops.files,
+    row_number    integer not null,
+    column_name   text not null,
+    raw_value     text not null,
+    canonical     text not null,
+    seen_at       timestamptz not null default now(),
+    primary key (file_id, row_number, column_name)
+);
+create index key_variants_canonical_idx on ops.key_variants (canonical);
+comment on table ops.key_variants is
+    'Keys delivered in another form than their canonical one (e.g. corr0003 read as CORR0003): the raw form, where it came from, and what it was read as.';

@@ -11,9 +11,11 @@ import os
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from agritrace.ingest.landing import landing_files
 from agritrace.pipeline import release_held_file, replay
+from agritrace.trace.lookup import trace
 from hardening_helpers import (
     CERTIFICATE_COLUMNS,
     PRODUCER_COLUMNS,
@@ -166,3 +168,35 @@ def test_late_orphans_never_beat_newer_deliveries(shared: Warehouse, tmp_path: P
         assert quantity == versions[-1]
         kept = {quantity} | {q for q, _, _ in history_quantities(shared, cert)}
         assert kept == set(versions)
+
+
+@pytest.mark.parametrize("variant", ["lower", "dash"])
+def test_key_variants_are_one_certificate_and_a_visible_finding(shared: Warehouse, landing_dir: Path,
+                                                                variant: str) -> None:
+    cert = f"CORR-{shared.keys.tag}-{shared.keys.serial()}"
+    written = cert.lower() if variant == "lower" else cert.replace("-", "\u2010")
+    first = deliver_certificates(shared, landing_dir, "a.csv", [certificate_row(cert, shared.producer_id)])
+    path = write_csv(landing_dir / "certificates" / "b.csv", CERTIFICATE_COLUMNS,
+                     [certificate_row(written, shared.producer_id, quantity="250")])
+    [second] = shared.load(path, "certificates")
+
+    assert query(shared.url, "select certificate_no, quantity::float from core.certificates "
+                 "where certificate_no in (%s, %s)", (cert, written)) == [(cert, 250.0)]
+    assert history_quantities(shared, cert) == [(100.0, first, second.file_id)]
+    assert "canonical form" in second.message
+    assert query(shared.url, "select raw_value, canonical from ops.key_variants where file_id = %s",
+                 (second.file_id,)) == [(written, cert)]
+    # Looked up as it was written, the key finds the one certificate.
+    with psycopg.connect(shared.url) as conn:
+        assert trace(conn, written).key == cert
+
+
+def test_key_variants_inside_one_file_are_a_duplicate_not_two_certificates(shared: Warehouse,
+                                                                          landing_dir: Path) -> None:
+    cert = f"CORR-{shared.keys.tag}-{shared.keys.serial()}"
+    path = write_csv(landing_dir / "certificates" / "twice.csv", CERTIFICATE_COLUMNS,
+                     [certificate_row(cert, shared.producer_id), certificate_row(cert.lower(), shared.producer_id)])
+    [outcome] = shared.load(path, "certificates")
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (0, 2)
+    assert query(shared.url, "select count(*) from core.certificates where certificate_no in (%s, %s)",
+                 (cert, cert.lower())) == [(0,)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from agritrace.contracts import FEEDS
+from agritrace.ingest.landing import DONE_MARKER
 from agritrace.synth import DEFECT_KINDS, generate_demo, is_valid_credit_code
 from agritrace.synth import catalog as cat
 
@@ -48,6 +49,8 @@ def read_feed(root: Path, feed: str) -> pd.DataFrame:
     frames = []
     headers, words = _header_map(feed), _word_map(feed)
     for path in sorted((root / feed).iterdir()):
+        if path.name.endswith(DONE_MARKER):
+            continue
         frame = _read_file(path).rename(columns=lambda h: headers[h.strip()])
         for column, mapping in words.items():
             if column in frame and FEEDS[feed].field(column).type == "enum":

@@ -42,6 +42,8 @@ class Field:
     # (feed, column) this column must exist in; a missing parent makes the row an orphan.
     references: tuple[str, str] | None = None
     personal: bool = False
+    # Codes compared without regard to case (see ``contracts.keys.canonical_key``).
+    case_insensitive: bool = False
     max_length: int = 500
 
     @property

@@ -25,7 +25,7 @@ INSPECTION_RESULTS = Feed(
     fields=(
         Field("batch_no", "text", "Sampling batch; must exist in sampling_batches.",
               aliases=("抽样单编号", "样品编号", "抽樣單編號", "樣品編號"), required=True,
-              references=("sampling_batches", "batch_no")),
+              references=("sampling_batches", "batch_no"), case_insensitive=True),
         Field("analyte", "text", "Pesticide, veterinary drug or contaminant (aliases resolved via the reference).",
               aliases=("检测项目", "檢測項目", "项目名称", "檢驗項目", "检验项目"), required=True),
         Field("result_value", "text", "Measured value, or a non-detect word: ND, 未检出, <LOD, -.",

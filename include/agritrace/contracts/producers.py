@@ -19,7 +19,7 @@ PRODUCERS = Feed(
             "Unified social credit code (18 characters, GB 32100-2015, check character verified) "
             "for organisations, or a registry code HH-<region code>-<serial> for households.",
             aliases=("主体编码", "统一社会信用代码", "主體編碼", "統一社會信用代碼", "主体代码", "信用代码"),
-            required=True, unique=True, check="producer_code",
+            required=True, unique=True, check="producer_code", case_insensitive=True,
         ),
         Field("producer_name", "text", "Registered name of the producer.",
               aliases=("主体名称", "主體名稱", "生产主体", "生產主體", "企业名称"), required=True),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from agritrace.contracts import Feed, Field
 from agritrace.contracts import feed as feed_named
+from agritrace.contracts.keys import canonical_key
 from agritrace.ingest.profiles import FeedMapping, SourceProfile, UnitConversion
 from agritrace.ingest.records import Normalised
 from agritrace.ingest.text import map_unique, match_key
@@ -80,6 +81,8 @@ def _column(
         lookup = {**_vocabulary(contract.name, field.name), **words}
         return map_unique(series, lambda text: _enum_list(text, lookup)), every
     clean = _clean_code if is_code(field) else _clean_text
+    if field.case_insensitive:
+        clean = _canonical_code
     if words:
         return map_unique(series, lambda text: words.get(match_key(text), clean(text))), every
     return map_unique(series, clean), every
@@ -122,6 +125,10 @@ def _clean_text(text: str) -> str | None:
 
 def _clean_code(text: str) -> str | None:
     return _clean_text(unicodedata.normalize("NFKC", text))
+
+
+def _canonical_code(text: str) -> str | None:
+    return canonical_key(_CONTROL.sub("", text), case_insensitive=True) or None
 
 
 def _apply_units(contract: Feed, mapping: FeedMapping, values: dict[str, pd.Series]) -> None:

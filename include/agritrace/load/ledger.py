@@ -114,3 +114,15 @@ def held_file(conn: psycopg.Connection, file_id: int) -> tuple[str, str]:
 def mark_released(conn: psycopg.Connection, file_id: int, file_name: str) -> None:
     conn.execute("update ops.files set status = 'processing' where file_id = %s", (file_id,))
     record_delivery(conn, file_id, file_name, "released", None)
+
+
+def record_key_variants(conn: psycopg.Connection, file_id: int, variants: list[tuple[int, str, str, str]]) -> None:
+    """(row number, column, raw value, canonical value) of keys written in another form."""
+    if not variants:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            """insert into ops.key_variants (file_id, row_number, column_name, raw_value, canonical)
+               values (%s, %s, %s, %s, %s) on conflict do nothing""",
+            [(file_id, *variant) for variant in variants],
+        )

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from datetime import date
 
+from agritrace.contracts.keys import canonical_key
+
 # Lowest index wins when a key matches more than one place; mirrors sql/trace/02_key_matches.sql.
 KEY_TYPES: tuple[str, ...] = (
     "certificate_no",
@@ -57,7 +59,8 @@ class KeyNotFound(TraceError, LookupError):
 
 
 def normalise_key(key: object) -> str:
-    """The key as it is looked up: NFKC (full-width letters and digits become ASCII), trimmed.
+    """The key as it is looked up: its canonical form (``contracts.keys``; full-width letters and
+    digits become ASCII, look-alike dashes ``-``), trimmed.
 
     Raises ``MalformedKey`` naming the first rule it breaks.
     """
@@ -70,7 +73,7 @@ def normalise_key(key: object) -> str:
                 f"contains an invisible control character (U+{ord(char):04X}) at position {position}; "
                 "retype the key or paste it without line breaks or tabs",
             )
-    clean = unicodedata.normalize("NFKC", key).strip()
+    clean = canonical_key(key)
     if not clean:
         raise MalformedKey(key, "is empty; give a certificate, batch, producer, report, trace code or lot number")
     if len(clean) > MAX_KEY_LENGTH:
