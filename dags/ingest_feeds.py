@@ -5,7 +5,7 @@
 
 **Reads** every file in `landing/{feed}/` (CSV, XLSX or JSON Lines; Chinese or English headers;
 other platforms' exports through the source profiles in `profiles/`).
-**Writes** `{core_table}` (upsert by {key}), `quarantine.rows` (every failing row with its reasons),
+**Writes** `{core_table}` (upsert by `{key}`), `quarantine.rows` (every failing row with its reasons),
 `dq.validation_runs` / `dq.expectation_results` (Great Expectations results), `ops.files` (one ledger
 row per distinct file). Processed files move to `archive/`, held files to `held/`, unreadable ones to
 `rejected/` with a `.reason.txt` beside them. Nothing is deleted.
@@ -16,44 +16,49 @@ row per distinct file). Processed files move to `archive/`, held files to `held/
 #### Triage
 - *A mapped task failed with "held"*: more than the gate share (default 20%) of the file's rows
   failed validation, so nothing of it loaded. The task log lists the top reasons; the data-quality
-  page (`/agritrace/ui/quality`) shows the rows. Ask the sender for a corrected file and drop it in
-  the landing folder, or release the file as it is with `agritrace quarantine release FILE_ID`.
+  page (`/agritrace/ui/quality`) shows the rows, and so does `{quarantine_list}`. Ask the sender for
+  a corrected file and drop it in the landing folder, or release the file as it is with
+  `{release}` (its failing rows stay quarantined).
 - *"rejected"*: the file could not be read (encoding, format, empty, duplicated headers). The reason
   is in `landing/{feed}/rejected/<file>.reason.txt` and in `ops.files.message`.
 - *Any other error* (database down, disk full): fix the cause and **clear the failed task**. Retries
   are safe: a file is identified by its content hash, its load is one transaction, and a file that an
   earlier attempt already processed is skipped.
-- *Backfill*: `airflow dags backfill ingest_{feed} -s START -e END` is safe; files carry no dates, so
-  every run processes whatever is in the landing folder and nothing is counted twice.
+- *Backfill*: `{backfill}` is safe; files carry no dates, so every run processes
+  whatever is in the landing folder and nothing is counted twice.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from agritrace.contracts import FEEDS
-from agritrace.dag_support import default_args, table_asset
+from agritrace import triage
+from agritrace.contracts import FEEDS, LOAD_ORDER
+from agritrace.dag_support import dag_description, daily_at, default_args, ingest_dag_id, start_date, table_asset
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Metadata, dag, get_current_context, task
-from airflow.timetables.interval import CronDataIntervalTimetable
 
-SCHEDULES = {
-    # Parents first, so a child usually finds its parent in the same night.
-    "producers": "0 1 * * *",
-    "certificates": "20 1 * * *",
-    "sampling_batches": "40 1 * * *",
-    "inspection_results": "0 2 * * *",
-}
+
+def ingest_cron(feed_name: str) -> str:
+    """01:00, then every 20 minutes in load order: parents first, so a child usually finds its parent
+    in the same night."""
+    minutes = 60 + 20 * LOAD_ORDER.index(feed_name)
+    return f"{minutes % 60} {minutes // 60} * * *"
 
 
 def build_ingest_dag(feed_name: str):
     feed = FEEDS[feed_name]
     asset = table_asset("core", feed_name)
+    doc = __doc__.format(
+        feed=feed_name, title_zh=feed.title_zh, title_en=feed.title_en, description=feed.description,
+        core_table=feed.core_table, key=triage.upsert_key(feed_name), quarantine_list=triage.quarantine_list(feed_name),
+        release=triage.RELEASE_HELD_FILE, backfill=triage.ingest_backfill(feed_name),
+    )
 
     @dag(
-        dag_id=f"ingest_{feed_name}",
-        schedule=CronDataIntervalTimetable(SCHEDULES[feed_name], timezone="Asia/Shanghai"),
-        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        dag_id=ingest_dag_id(feed_name),
+        description=dag_description(doc),
+        schedule=daily_at(ingest_cron(feed_name)),
+        start_date=start_date(),
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),
@@ -66,10 +71,7 @@ def build_ingest_dag(feed_name: str):
             callback=AsyncCallback("agritrace.alerts.ingest_deadline_missed", kwargs={"feed": feed_name}),
         ),
         tags=[f"feed:{feed_name}", "layer:ingest", "impact:tier1"],
-        doc_md=__doc__.format(
-            feed=feed_name, title_zh=feed.title_zh, title_en=feed.title_en, description=feed.description,
-            core_table=feed.core_table, key=", ".join(feed.key),
-        ),
+        doc_md=doc,
     )
     def ingest():
         @task
@@ -121,5 +123,5 @@ def build_ingest_dag(feed_name: str):
     return ingest()
 
 
-for _feed_name in FEEDS:
-    globals()[f"ingest_{_feed_name}"] = build_ingest_dag(_feed_name)
+for _feed_name in LOAD_ORDER:
+    globals()[ingest_dag_id(_feed_name)] = build_ingest_dag(_feed_name)

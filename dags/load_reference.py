@@ -12,40 +12,47 @@ published standard carry `verified = false`, and that mark follows every verdict
 #### Triage
 - *Failed*: usually a malformed row in a CSV someone edited; the error names file, line and column.
   Fix the file and clear the task. The load is one transaction, so a failure changes nothing.
-- After adding an alias for a product or analyte that was quarantined, trigger `replay_quarantine`.
+- After adding an alias for a product or analyte that was quarantined, replay that feed's open rows
+  with the `{replay_dag}` DAG, `{replay_feed}`, or from a terminal `{quarantine_replay}`
+  (FEED is one of {feeds}).
 """
 
 from __future__ import annotations
 
-import pendulum
-from agritrace.dag_support import default_args, table_asset
+from agritrace import triage
+from agritrace.dag_support import (
+    LOAD_REFERENCE,
+    REPLAY_QUARANTINE,
+    dag_description,
+    daily_at,
+    default_args,
+    start_date,
+    table_asset,
+)
 from airflow.sdk import dag, task
-from airflow.timetables.interval import CronDataIntervalTimetable
 
 REFERENCE = table_asset("ref", "limits")
+DOC = __doc__.format(replay_dag=REPLAY_QUARANTINE, replay_feed=triage.REPLAY_FEED,
+                     quarantine_replay=triage.quarantine_replay(), feeds=triage.FEED_NAMES)
 
 
 @dag(
-    dag_id="load_reference",
-    schedule=CronDataIntervalTimetable("30 0 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    dag_id=LOAD_REFERENCE,
+    description=dag_description(DOC),
+    schedule=daily_at("30 0 * * *"),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
     tags=["layer:reference", "impact:tier1"],
-    doc_md=__doc__,
+    doc_md=DOC,
 )
 def load_reference():
     @task(outlets=[REFERENCE])
     def load() -> dict:
-        from agritrace import db
-        from agritrace.dag_support import warehouse_url
-        from agritrace.reference import load_reference as load_tables
+        from agritrace.dag_support import load_reference as run
 
-        with db.connect(warehouse_url()) as conn:
-            counts = load_tables(conn)
-        print(f"reference rows: {counts}")
-        return counts
+        return run()
 
     load()
 

@@ -9,45 +9,44 @@ core table (asset-triggered: this DAG has no logical date and needs none). Refre
 
 #### Triage
 - *Failed*: the log names the mart whose SQL failed (`sql/marts/<name>.sql`). A refresh is
-  idempotent: fix the cause and clear the task, or trigger the DAG by hand.
+  idempotent: fix the cause and clear the task, or trigger the DAG by hand (`{trigger}`), or
+  refresh from a terminal with `{refresh}`.
 - *Marts look stale*: check that the ingest DAGs' `publish` tasks emitted asset events (Assets view).
 """
 
 from __future__ import annotations
 
-import pendulum
-from agritrace.dag_support import default_args, table_asset
+import functools
+import operator
+
+from agritrace import triage
+from agritrace.contracts import LOAD_ORDER
+from agritrace.dag_support import PUBLISH_MARTS, dag_description, default_args, start_date, table_asset
 from airflow.sdk import dag, task
 
-CORE_ASSETS = [table_asset("core", feed) for feed in ("producers", "certificates", "sampling_batches",
-                                                       "inspection_results")]
+CORE_ASSETS = [table_asset("core", feed) for feed in LOAD_ORDER]
 MARTS = table_asset("mart", "pass_rate_by_period")
+DOC = __doc__.format(trigger=triage.TRIGGER_MARTS, refresh=triage.REFRESH_MARTS)
 
 
 @dag(
-    dag_id="publish_marts",
-    schedule=(CORE_ASSETS[0] | CORE_ASSETS[1] | CORE_ASSETS[2] | CORE_ASSETS[3]),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    dag_id=PUBLISH_MARTS,
+    description=dag_description(DOC),
+    # Any core table with new rows.
+    schedule=functools.reduce(operator.or_, CORE_ASSETS),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
     tags=["layer:marts", "impact:tier2"],
-    doc_md=__doc__,
+    doc_md=DOC,
 )
 def publish_marts():
     @task(outlets=[MARTS])
     def refresh() -> dict:
-        from agritrace import db
-        from agritrace.dag_support import warehouse_url
-        from agritrace.marts.refresh import create_marts, mart_counts, refresh_marts
+        from agritrace.dag_support import refresh_marts
 
-        with db.connect(warehouse_url(), autocommit=True) as conn:
-            create_marts(conn)
-            timings = refresh_marts(conn)
-            counts = mart_counts(conn)
-        print(f"refreshed in seconds: {timings}")
-        print(f"rows per mart: {counts}")
-        return counts
+        return refresh_marts()
 
     refresh()
 

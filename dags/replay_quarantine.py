@@ -11,28 +11,34 @@ open with their refreshed reasons.
 `file_id` (only that file's rows), `release_file_id` (re-process a held file ignoring the gate).
 
 #### Triage
-- Nothing loads: the log lists the reasons still failing; fix those first.
-- Safe to re-run any number of times.
+- Nothing loads: the log lists the reasons still failing; fix those first (`{quarantine_list}`
+  shows them too).
+- Safe to re-run any number of times. From a terminal the same replay is `{quarantine_replay}`,
+  and the same release is `{release}`.
 """
 
 from __future__ import annotations
 
-import pendulum
-from agritrace.dag_support import default_args
+from agritrace import triage
+from agritrace.contracts import LOAD_ORDER
+from agritrace.dag_support import REPLAY_QUARANTINE, dag_description, default_args, start_date
 from airflow.sdk import Param, dag, get_current_context, task
+
+DOC = __doc__.format(quarantine_list=triage.quarantine_list(), quarantine_replay=triage.quarantine_replay(),
+                     release=triage.RELEASE_HELD_FILE)
 
 
 @dag(
-    dag_id="replay_quarantine",
+    dag_id=REPLAY_QUARANTINE,
+    description=dag_description(DOC),
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(),
     catchup=False,
     default_args=default_args(retries=2),
     tags=["layer:ops", "impact:tier2"],
-    doc_md=__doc__,
+    doc_md=DOC,
     params={
-        "feed": Param("inspection_results", enum=["producers", "certificates", "sampling_batches",
-                                                  "inspection_results"]),
+        "feed": Param("inspection_results", enum=list(LOAD_ORDER)),
         "quarantine_ids": Param([], type="array", description="Quarantine ids; empty means every open row"),
         "file_id": Param(None, type=["null", "integer"], description="Only rows of this file"),
         "release_file_id": Param(None, type=["null", "integer"], description="Re-process this held file"),
@@ -41,21 +47,9 @@ from airflow.sdk import Param, dag, get_current_context, task
 def replay_quarantine():
     @task
     def replay() -> dict:
-        from agritrace.dag_support import warehouse_url
-        from agritrace.pipeline import release_held_file
-        from agritrace.pipeline import replay as run_replay
+        from agritrace.dag_support import replay_quarantine as run
 
-        params = get_current_context()["params"]
-        url = warehouse_url()
-        if params.get("release_file_id"):
-            outcomes = release_held_file(int(params["release_file_id"]), url=url)
-            for outcome in outcomes:
-                print(outcome.summary())
-            return {"released": [o.__dict__ for o in outcomes]}
-        outcome = run_replay(params["feed"], quarantine_ids=params.get("quarantine_ids") or None,
-                             file_id=params.get("file_id"), url=url, requested_by="replay_quarantine DAG")
-        print(f"replayed {outcome.examined}: {outcome.loaded} loaded, {outcome.still_quarantined} still quarantined")
-        return outcome.__dict__
+        return run(get_current_context()["params"])
 
     replay()
 

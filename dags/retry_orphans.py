@@ -11,32 +11,42 @@ orphans of the child feeds; the ingest DAGs also retry their own orphans at the 
 
 #### Triage
 - *Failed*: usually the database; clear the task. Replays are idempotent (upserts by business key).
-- *Orphans never load*: the parent never arrived. The data-quality page lists them per feed; ask the
-  sender for the producer registry or the sampling batches, or correct the key and replay.
+- *Orphans never load*: the parent never arrived. The data-quality page lists them per feed (so does
+  `{quarantine_list}`); ask the sender for the producer registry or the sampling batches, or
+  correct the key and replay with `{quarantine_replay}`.
 """
 
 from __future__ import annotations
 
-import pendulum
-from agritrace.dag_support import default_args, table_asset
+import functools
+import operator
+
+from agritrace import triage
+from agritrace.contracts import FEEDS, LOAD_ORDER
+from agritrace.dag_support import RETRY_ORPHANS, dag_description, default_args, start_date, table_asset
 from airflow.sdk import Metadata, dag, task
 
-PARENTS = [table_asset("core", "producers"), table_asset("core", "sampling_batches")]
-CHILDREN = ("sampling_batches", "certificates", "inspection_results")
+# From the contracts: a feed with a column that must exist in another feed is a child; that feed is a
+# parent. In load order, so a result orphan waiting for a batch that was itself an orphan finds it.
+CHILDREN = tuple(name for name in LOAD_ORDER if FEEDS[name].references)
+PARENTS = tuple(name for name in LOAD_ORDER
+                if any(parent == name for child in CHILDREN for parent, _ in FEEDS[child].references.values()))
+DOC = __doc__.format(quarantine_list=triage.quarantine_list(), quarantine_replay=triage.quarantine_replay())
 
 
 @dag(
-    dag_id="retry_orphans",
-    schedule=(PARENTS[0] | PARENTS[1]),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    dag_id=RETRY_ORPHANS,
+    description=dag_description(DOC),
+    # New rows in any parent's core table.
+    schedule=functools.reduce(operator.or_, (table_asset("core", parent) for parent in PARENTS)),
+    start_date=start_date(),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
     tags=["layer:ingest", "impact:tier2"],
-    doc_md=__doc__,
+    doc_md=DOC,
 )
 def retry_orphans():
-    # Batches first: a result orphan may be waiting for a batch that was itself an orphan.
     previous = None
     for feed in CHILDREN:
         current = retry_task(feed)()

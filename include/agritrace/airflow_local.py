@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -20,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 from agritrace import db
 from agritrace.config import DAGS_DIR, PLUGINS_DIR, WAREHOUSE_CONN_ID, settings
+from agritrace.contracts import LOAD_ORDER
+from agritrace.dag_support import INGEST_DAG_IDS, LOAD_REFERENCE, PUBLISH_MARTS
 
 LOCAL_PORT = int(os.environ.get("AGRITRACE_AIRFLOW_PORT", "8080"))
 LOCAL_USER = "admin"
@@ -154,8 +157,8 @@ def stop_stack(timeout: float = 20.0) -> list[str]:
 
 def unpause_scheduled_dags() -> None:
     """DAGs a ``dag.test()`` (``make demo``) registered first stay paused; the local stack runs them all."""
-    run_airflow(["dags", "unpause", "--treat-dag-id-as-regex", "--yes", "^(ingest_|load_reference|publish_marts)"],
-                check=False, capture=True)
+    scheduled = "|".join(re.escape(dag_id) for dag_id in (LOAD_REFERENCE, *INGEST_DAG_IDS, PUBLISH_MARTS))
+    run_airflow(["dags", "unpause", "--treat-dag-id-as-regex", "--yes", f"^({scheduled})$"], check=False, capture=True)
 
 
 def wait_until_ready(timeout: float = 180.0) -> bool:
@@ -181,7 +184,7 @@ def land_demo_data() -> str:
     from agritrace.synth import generate_demo
 
     landing = settings().landing_dir
-    if any(landing_files(feed) for feed in ("producers", "certificates", "sampling_batches", "inspection_results")):
+    if any(landing_files(feed) for feed in LOAD_ORDER):
         return f"landing folder {landing} already has files; left as it is"
     summary = generate_demo(landing, defect_rate=0.002, defects_in_own_files=False)
     rows = sum(summary.rows.values())

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 
 from airflow.sdk import BaseNotifier
 
-log = logging.getLogger("agritrace.alerts")
+log = logging.getLogger(__name__)
 
 
 def alert_payload(context) -> dict:

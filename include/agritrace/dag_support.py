@@ -1,24 +1,72 @@
-"""What DAG files share: default arguments, the tag vocabulary, and the task bodies they call.
+"""What DAG files share: DAG ids, default arguments, the tag vocabulary, schedules' time zone, and the
+task bodies they call.
 
 DAG files import this module at parse time, so it imports nothing heavy at module level: pandas,
-Great Expectations and the database are imported inside the functions the tasks run.
+Great Expectations and the database are imported inside the functions the tasks run. Task bodies log
+through this module's logger (``agritrace.dag_support``); Airflow keeps those lines in the task's log
+at its ``[logging] logging_level`` (INFO unless configured otherwise).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 
-from agritrace.config import WAREHOUSE_CONN_ID
+from agritrace.config import WAREHOUSE_CONN_ID, settings
+from agritrace.contracts import LOAD_ORDER
+
+log = logging.getLogger(__name__)
 
 OWNER = "agritrace-data"
 
+# DAG ids: the DAG files, the triage text and the pages that name a DAG all read them here.
+LOAD_REFERENCE = "load_reference"
+PUBLISH_MARTS = "publish_marts"
+REPLAY_QUARANTINE = "replay_quarantine"
+RETRY_ORPHANS = "retry_orphans"
+
+
+def ingest_dag_id(feed: str) -> str:
+    return f"ingest_{feed}"
+
+
+INGEST_DAG_IDS = tuple(ingest_dag_id(feed) for feed in LOAD_ORDER)
+DAG_IDS = (LOAD_REFERENCE, *INGEST_DAG_IDS, PUBLISH_MARTS, REPLAY_QUARANTINE, RETRY_ORPHANS)
+
 # Every DAG's tags come from this vocabulary; the DAG integrity test enforces it.
 TAG_VOCABULARY = frozenset({
-    "feed:producers", "feed:certificates", "feed:sampling_batches", "feed:inspection_results",
+    *(f"feed:{feed}" for feed in LOAD_ORDER),
     "layer:ingest", "layer:reference", "layer:marts", "layer:trace", "layer:ops",
     "impact:tier1", "impact:tier2",
 })
+
+
+def dag_description(doc: str) -> str:
+    """A DAG's one-line description: the first sentence of its documentation, without Markdown marks.
+
+    The documentation opens with a heading (``### Title — what it does``); a heading is a sentence
+    of its own, so that is what the Airflow UI shows under the DAG's name.
+    """
+    paragraph = doc.strip().split("\n\n", 1)[0]
+    text = " ".join(paragraph.lstrip("#").split()).replace("`", "").replace("**", "")
+    sentence = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    return sentence.group(1) if sentence else text
+
+
+def start_date():
+    """When the DAGs' schedules begin, in the bureau's time zone (``AGRITRACE_TIMEZONE``)."""
+    import pendulum
+
+    return pendulum.datetime(2026, 1, 1, tz=settings().timezone)
+
+
+def daily_at(cron: str):
+    """A daily schedule with real data intervals, in the bureau's time zone."""
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    return CronDataIntervalTimetable(cron, timezone=settings().timezone)
 
 
 def default_args(**overrides) -> dict:
@@ -76,7 +124,7 @@ def ingest_landing_file(feed: str, path: str, run_id: str | None) -> list[dict]:
     else:
         outcomes = process_file(file_path, feed, dag_run_id=run_id, url=warehouse_url())
     for outcome in outcomes:
-        print(outcome.summary())
+        log.info("%s", outcome.summary())
     failed = [o for o in outcomes if o.status in ("held", "rejected")]
     if failed:
         from airflow.sdk.exceptions import AirflowFailException
@@ -89,8 +137,8 @@ def retry_orphans(feed: str) -> dict:
     from agritrace.pipeline import replay
 
     outcome = replay(feed, orphans_only=True, url=warehouse_url(), requested_by="scheduled orphan retry")
-    print(f"[{feed}] orphans: {outcome.examined} examined, {outcome.loaded} loaded now, "
-          f"{outcome.still_quarantined} still waiting")
+    log.info("[%s] orphans: %d examined, %d loaded now, %d still waiting", feed, outcome.examined,
+             outcome.loaded, outcome.still_quarantined)
     return outcome.__dict__
 
 
@@ -104,8 +152,51 @@ def summarise_feed(feed: str, outcomes: list) -> dict:
         "rows_loaded": sum(o["rows_loaded"] for o in rows),
         "rows_quarantined": sum(o["rows_quarantined"] for o in rows),
     }
-    print(f"[{feed}] {totals}")
+    log.info("[%s] %s", feed, totals)
     return totals
+
+
+def load_reference() -> dict:
+    """Load the reference CSVs into ``ref.*`` in one transaction; returns rows per table."""
+    from agritrace import db
+    from agritrace.reference import load_reference as load_tables
+
+    with db.connect(warehouse_url()) as conn:
+        counts = load_tables(conn)
+    log.info("reference rows: %s", counts)
+    return counts
+
+
+def refresh_marts() -> dict:
+    """Create missing marts and refresh every one; returns rows per mart."""
+    from agritrace import db
+    from agritrace.marts.refresh import create_marts, mart_counts
+    from agritrace.marts.refresh import refresh_marts as refresh
+
+    with db.connect(warehouse_url(), autocommit=True) as conn:
+        create_marts(conn)
+        timings = refresh(conn)
+        counts = mart_counts(conn)
+    log.info("refreshed in seconds: %s", timings)
+    log.info("rows per mart: %s", counts)
+    return counts
+
+
+def replay_quarantine(params: dict) -> dict:
+    """The replay DAG's one task: release a held file, or re-validate a feed's open quarantine rows."""
+    from agritrace.pipeline import release_held_file, replay
+
+    url = warehouse_url()
+    if params.get("release_file_id"):
+        outcomes = release_held_file(int(params["release_file_id"]), url=url)
+        for outcome in outcomes:
+            log.info("%s", outcome.summary())
+        return {"released": [o.__dict__ for o in outcomes]}
+    outcome = replay(params["feed"], quarantine_ids=params.get("quarantine_ids") or None,
+                     file_id=params.get("file_id"), url=url, requested_by=f"{REPLAY_QUARANTINE} DAG")
+    log.info("replayed %d: %d loaded, %d still quarantined", outcome.examined, outcome.loaded,
+             outcome.still_quarantined)
+    return outcome.__dict__
 
 
 WAREHOUSE_ASSET_HOST = "postgres://agritrace-warehouse/agritrace"

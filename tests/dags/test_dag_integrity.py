@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import time
+from pathlib import Path
 
 import pytest
-from agritrace.config import DAGS_DIR
-from agritrace.dag_support import TAG_VOCABULARY
+from agritrace.config import DAGS_DIR, settings
+from agritrace.contracts import LOAD_ORDER
+from agritrace.dag_support import DAG_IDS, TAG_VOCABULARY, dag_description
 
 EXPECTED_DAGS = {
     "load_reference", "ingest_producers", "ingest_certificates", "ingest_sampling_batches",
@@ -44,6 +48,32 @@ def test_no_import_errors(dagbag):
 
 def test_expected_dags_exist(dagbag):
     assert EXPECTED_DAGS <= set(dagbag.dag_ids)
+    assert set(DAG_IDS) == EXPECTED_DAGS
+
+
+def _module_docstring(dag) -> str:
+    return ast.get_docstring(ast.parse(Path(dag.fileloc).read_text(encoding="utf-8")), clean=False)
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_description_is_the_first_sentence_of_the_module_docstring(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    template = _module_docstring(dag)
+    # doc_md is the module's docstring, its {placeholders} filled in (feed names, commands, keys).
+    parts = re.split(r"\{\w+\}", template)
+    assert re.fullmatch("(.+?)".join(map(re.escape, parts)), dag.doc_md, re.DOTALL), \
+        f"{dag_id}: doc_md is not the module docstring"
+    assert dag.description, f"{dag_id} has no description"
+    assert dag.description == dag_description(dag.doc_md)
+    assert "#" not in dag.description and "`" not in dag.description and "\n" not in dag.description
+
+
+def test_description_examples(dagbag):
+    assert dagbag.dags["load_reference"].description == \
+        "Load reference data — products, analytes, limits, banned lists, regions"
+    assert dagbag.dags["ingest_producers"].description.startswith("Ingest producers — ")
+    assert dag_description("Does one thing. Then another.\n\nMore.") == "Does one thing."
+    assert dag_description("### Title — with `code`\n\nBody. More.") == "Title — with code"
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
@@ -61,10 +91,15 @@ def test_dag_follows_house_rules(dagbag, dag_id):
 def test_daily_ingest_uses_real_data_intervals(dagbag):
     from airflow.timetables.interval import CronDataIntervalTimetable
 
-    for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
+    for feed in LOAD_ORDER:
         dag = dagbag.dags[f"ingest_{feed}"]
         assert isinstance(dag.timetable, CronDataIntervalTimetable)
-        assert str(dag.timezone.name) == "Asia/Shanghai"
+        assert str(dag.timezone.name) == settings().timezone == "Asia/Shanghai"
+
+
+def test_parents_are_ingested_before_their_children(dagbag):
+    crons = [dagbag.dags[f"ingest_{feed}"].timetable._expression for feed in LOAD_ORDER]
+    assert crons == ["0 1 * * *", "20 1 * * *", "40 1 * * *", "0 2 * * *"]
 
 
 def test_marts_are_asset_triggered(dagbag):
@@ -79,7 +114,7 @@ def test_parsing_is_fast(dagbag):
 def test_daily_ingest_has_a_deadline_two_hours_after_its_interval(dagbag):
     from datetime import timedelta
 
-    for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
+    for feed in LOAD_ORDER:
         deadline = dagbag.dags[f"ingest_{feed}"].deadline
         alert = deadline[0] if isinstance(deadline, list) else deadline
         assert alert.interval == timedelta(days=1, hours=2)
