@@ -360,6 +360,36 @@ as $$
         order by r.batch_no, r.analyte_code, r.test_kind, fi.batch_no
     ),
 
+    -- corrections -----------------------------------------------------------------------------
+    -- Earlier versions of the chain's rows (core.*_history): what each held, which file delivered
+    -- it, and which file's version was current when it was set aside.
+    corrections as (
+        select 'producer' as record, h.producer_id as record_key, h.file_id, h.superseded_by_file,
+               h.superseded_at, trace.changed_values(to_jsonb(h), to_jsonb(c), p_include_personal) as changed
+        from core.producers_history as h
+        join core.producers as c on c.producer_id = h.producer_id
+        where h.producer_id in (select producer_id from chain_producers)
+        union all
+        select 'certificate', h.certificate_no, h.file_id, h.superseded_by_file, h.superseded_at,
+               trace.changed_values(to_jsonb(h), to_jsonb(c), p_include_personal)
+        from core.certificates_history as h
+        join core.certificates as c on c.certificate_no = h.certificate_no
+        where h.certificate_no in (select certificate_no from chain_certificates)
+        union all
+        select 'batch', h.batch_no, h.file_id, h.superseded_by_file, h.superseded_at,
+               trace.changed_values(to_jsonb(h), to_jsonb(c), p_include_personal)
+        from core.sampling_batches_history as h
+        join core.sampling_batches as c on c.batch_no = h.batch_no
+        where h.batch_no in (select batch_no from chain_batches)
+        union all
+        select 'test_item', h.batch_no || ' · ' || h.analyte_name, h.file_id, h.superseded_by_file,
+               h.superseded_at, trace.changed_values(to_jsonb(h), to_jsonb(c), p_include_personal)
+        from core.inspection_results_history as h
+        join core.inspection_results as c
+          on c.batch_no = h.batch_no and c.analyte_code = h.analyte_code and c.test_kind = h.test_kind
+        where h.batch_no in (select batch_no from chain_batches)
+    ),
+
     -- final -----------------------------------------------------------------------------------
     final as (
         select jsonb_build_object(
@@ -413,6 +443,22 @@ as $$
                     (select jsonb_agg(to_jsonb(f) order by f.sampling_date, f.batch_no) from other_producer_failures as f),
                     '[]'::jsonb
                 )
+            ),
+            'corrections', coalesce(
+                (select jsonb_agg(jsonb_build_object(
+                     'record', x.record, 'key', x.record_key, 'changed', x.changed,
+                     'delivered_by_file', x.file_id,
+                     'delivered_file_name', case when p_include_personal then fd.file_name
+                                                 else ops.mask_personal(fd.file_name) end,
+                     'superseded_by_file', x.superseded_by_file,
+                     'superseded_file_name', case when p_include_personal then fs.file_name
+                                                  else ops.mask_personal(fs.file_name) end,
+                     'superseded_at', x.superseded_at)
+                     order by x.record, x.record_key, x.file_id)
+                 from corrections as x
+                 join ops.files as fd on fd.file_id = x.file_id
+                 join ops.files as fs on fs.file_id = x.superseded_by_file),
+                '[]'::jsonb
             ),
             'summary', jsonb_build_object(
                 'producers', (select count(*) from chain_producers),

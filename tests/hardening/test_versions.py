@@ -16,6 +16,7 @@ import pytest
 from agritrace.ingest.landing import landing_files
 from agritrace.pipeline import release_held_file, replay
 from agritrace.trace.lookup import trace
+from agritrace.trace.render import render_table, to_csv_rows
 from hardening_helpers import (
     CERTIFICATE_COLUMNS,
     PRODUCER_COLUMNS,
@@ -66,6 +67,16 @@ def test_a_corrected_result_keeps_the_failing_value_in_history(shared: Warehouse
         shared.url, "select result_value, verdict, file_id, superseded_by_file from core.inspection_results_history "
         "where batch_no = %s", (batch_no,))
     assert (float(old_value), old_verdict, old_file, by) == (50.0, "fail", loaded.file_id, corrected.file_id)
+
+    # The trace shows what the item was, and which file corrected it, in JSON, the table and CSV.
+    with psycopg.connect(shared.url) as conn:
+        result = trace(conn, batch_no, include_personal=False)
+    [correction] = result.corrections
+    assert (correction.record, correction.delivered_by_file, correction.superseded_by_file) == (
+        "test_item", loaded.file_id, corrected.file_id)
+    assert correction.changed["verdict"] == {"was": "fail", "now": "pass"}
+    assert "verdict fail → pass" in render_table(result)
+    assert any(row[0] == "correction" and "r1.csv" in row[-1] for row in to_csv_rows(result))
 
 
 def test_the_same_rows_delivered_again_make_no_new_version(shared: Warehouse, landing_dir: Path) -> None:

@@ -243,5 +243,5 @@ def test_installing_again_replaces_the_functions_without_duplicates(conn):
         "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
         "where n.nspname = 'trace' order by 1"
     ).fetchall()
-    assert [n for (n,) in names] == ["chain", "key_matches", "lookup", "mask_phone", "product_events", "search"]
+    assert [n for (n,) in names] == ["chain", "changed_values", "key_matches", "lookup", "mask_phone", "product_events", "search"]
     assert trace(conn, "HGZ-001").found is True

@@ -9,7 +9,8 @@ share (where a producer is, why a certificate is in the recall scope …) is def
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -219,6 +220,39 @@ class Summary(_Model):
     other_producer_failures: int
 
 
+class Correction(_Model):
+    """An earlier version of a row in the chain: what it held, which file delivered it, which replaced it."""
+
+    record: str
+    key: str
+    changed: dict[str, dict[str, Any]]
+    delivered_by_file: int
+    delivered_file_name: str
+    superseded_by_file: int
+    superseded_file_name: str
+    superseded_at: datetime
+
+    @property
+    def what_changed(self) -> str:
+        """``quantity 100 → 200; unit kg → t``: the earlier value, then the current one."""
+        return "; ".join(f"{column} {_shown(values.get('was'))} → {_shown(values.get('now'))}"
+                         for column, values in self.changed.items()) or "no value differs"
+
+    @property
+    def provenance(self) -> str:
+        return (f"was delivered by file {self.delivered_by_file} ({self.delivered_file_name}); "
+                f"file {self.superseded_by_file} ({self.superseded_file_name}) was current when it was set aside "
+                f"on {self.superseded_at:%Y-%m-%d %H:%M}")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
 class TraceResult(_Model):
     """One trace lookup: the chain from a key back to the producer and forward to buyers."""
 
@@ -237,6 +271,8 @@ class TraceResult(_Model):
     batches_total: int
     buyers: list[Buyer]
     recall: Recall
+    # Earlier versions of the chain's rows (corrections and late deliveries), oldest delivery first.
+    corrections: list[Correction] = []
     summary: Summary
 
     @property

@@ -48,7 +48,8 @@ CHAIN_COLUMNS: tuple[str, ...] = (
 )
 
 
-RECORD_KINDS: tuple[str, ...] = ("certificate", "test_item", "buyer", "recall_certificate", "other_producer_failure")
+RECORD_KINDS: tuple[str, ...] = ("certificate", "test_item", "buyer", "recall_certificate", "other_producer_failure",
+                                 "correction")
 
 
 def to_json(result: TraceResult, *, indent: int | None = 2) -> str:
@@ -98,7 +99,15 @@ def to_csv_rows(result: TraceResult) -> list[list[Any]]:
             value_mg_kg=f.value_mg_kg, limit=f.limit_mg_kg, limit_unit="mg/kg", verdict="fail",
             verdict_reason=f.verdict_reason, report_no=f.report_no, note=f"same product and analyte as {f.like_batch_no}",
         ))
+    for x in result.corrections:
+        rows.append(row(record="correction", **{_CORRECTED_KEY.get(x.record, "note"): x.key},
+                        note=f"{x.record} {x.key}: {x.what_changed}; {x.provenance}"))
     return rows
+
+
+# Which column of the chain's rows holds a corrected record's key.
+_CORRECTED_KEY = {"producer": "producer_id", "certificate": "certificate_no", "batch": "batch_no",
+                  "test_item": "batch_no"}
 
 
 def to_csv_text(result: TraceResult) -> str:
@@ -163,6 +172,10 @@ def render_table(result: TraceResult) -> str:
              for i in b.items],
             indent="      ",
         )
+
+    if result.corrections:
+        lines += ["", "Corrections: earlier versions of these records"]
+        lines += [f"  {x.record} {x.key}: {x.what_changed}\n      {x.provenance}" for x in result.corrections]
 
     lines += ["", "Trace forward: buyers named on the certificates"]
     lines += _table(

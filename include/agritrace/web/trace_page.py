@@ -155,6 +155,15 @@ def _chain(r: TraceResult, from_date: str, to_date: str, recall_days: int) -> st
             row_classes=[_fail(i.failing) for i in b.items],
         ))
 
+    if r.corrections:
+        parts.append("<h2>Corrections · 更正记录</h2>")
+        parts.append(table(
+            ["Record", "Key", "Earlier → current", "Delivered by", "Current when set aside", "Set aside"],
+            [[e(x.record), e(x.key), e(x.what_changed), f"{e(x.delivered_by_file)} · {e(x.delivered_file_name)}",
+              f"{e(x.superseded_by_file)} · {e(x.superseded_file_name)}", e(f"{x.superseded_at:%Y-%m-%d %H:%M}")]
+             for x in r.corrections],
+        ))
+
     parts.append("<h2>Trace forward · 流向</h2>")
     parts.append(table(
         ["Buyer", "Certificates", "kg", "First", "Last"],
