@@ -1,9 +1,11 @@
-"""What operators are told to type: commands, DAG ids and keys, built from the constants they name.
+"""What operators are told to type: commands and keys, built from the constants they name (the DAG ids
+in ``agritrace.dag_support``, the feed contracts, the CLI's command names).
 
-The DAGs' documentation (their Triage sections) and the web pages print these strings instead of
-writing commands out by hand. ``tests/dags/test_triage.py`` reads every command the DAG docs print
-and parses it with Airflow's own command-line parser and with the ``agritrace`` command's parser, so
-guidance that would fail when followed fails a test.
+The DAGs' documentation (their Triage sections) prints these strings instead of commands written out
+by hand, and pages and messages that tell an operator what to run should too.
+``tests/dags/test_triage.py`` parses every command the DAG docs print, and every command built here,
+with Airflow's own command-line parser and with the ``agritrace`` command's parser, so guidance that
+would fail when followed fails a test.
 
 Placeholders (``START``, ``END``, ``FILE_ID``, ``FEED``) are the words an operator replaces. DAG
 files import this module at parse time: it imports nothing heavy.
@@ -39,6 +41,10 @@ def backfill(dag_id: str) -> str:
     return command("airflow", "backfill", "create", "--dag-id", dag_id, "--from-date", START, "--to-date", END)
 
 
+def ingest_backfill(feed: str) -> str:
+    return backfill(ingest_dag_id(feed))
+
+
 def trigger(dag_id: str, conf: dict | None = None) -> str:
     args = ["airflow", "dags", "trigger", dag_id]
     if conf:
@@ -56,7 +62,12 @@ def quarantine_replay(feed: str = FEED) -> str:
     return command("agritrace", "quarantine", "replay", feed)
 
 
-RELEASE_HELD_FILE = command("agritrace", "quarantine", "release", FILE_ID)
+def quarantine_release(file_id: int | str = FILE_ID) -> str:
+    """Load a file the gate held, as it is (its failing rows stay quarantined)."""
+    return command("agritrace", "quarantine", "release", str(file_id))
+
+
+RELEASE_HELD_FILE = quarantine_release()
 REFRESH_MARTS = command("agritrace", "marts", "refresh")
 REPLAY_FEED = trigger(REPLAY_QUARANTINE, {"feed": FEED})
 TRIGGER_MARTS = trigger(PUBLISH_MARTS)
@@ -74,7 +85,3 @@ def upsert_key(feed: str) -> str:
 # Who retries an orphan (a row waiting for its producer or batch): the quality page's next step.
 ORPHANS_RETRIED_BY = (f"retried automatically by the {RETRY_ORPHANS} DAG when producers or sampling batches "
                       "arrive, and at the start of every ingest run")
-
-
-def ingest_backfill(feed: str) -> str:
-    return backfill(ingest_dag_id(feed))

@@ -120,6 +120,19 @@ def test_a_wrong_command_fails_the_parsers():
         parse_agritrace(["quarantine", "release"])
 
 
+def test_every_command_triage_builds_parses(dags):
+    # What the pages and messages may print besides the DAG docs.
+    built = [triage.REFRESH_MARTS, triage.REPLAY_FEED, triage.TRIGGER_MARTS, triage.quarantine_release(7)]
+    for feed in LOAD_ORDER:
+        built += [triage.quarantine_list(feed), triage.quarantine_replay(feed), triage.ingest_backfill(feed)]
+    for text in built:
+        [args] = commands_in(f"`{text}`")
+        if args[0] == "airflow":
+            assert getattr(parse_airflow(args[1:]), "dag_id", None) in dags
+        else:
+            parse_agritrace(args[1:])
+
+
 def test_the_docs_name_each_feeds_core_key(dags):
     for feed in LOAD_ORDER:
         doc = dags[f"ingest_{feed}"].doc_md
