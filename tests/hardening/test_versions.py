@@ -137,41 +137,57 @@ def test_a_correction_with_an_older_file_time_still_wins(shared: Warehouse, land
     assert quantity == 300.0
 
 
-# One delivery: (certificate index, quantity) rows; certificates 0..2 of one producer that may arrive late.
+# One delivery: (certificate index, quantity) rows, and whether bad rows make the gate hold the file;
+# certificates 0..2 of one producer that may arrive late.
 deliveries = st.lists(
-    st.lists(st.tuples(st.integers(0, 2), st.sampled_from([100, 200, 300])), min_size=1, max_size=3,
-             unique_by=lambda row: row[0]),
+    st.tuples(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([100, 200, 300])), min_size=1, max_size=3,
+                       unique_by=lambda row: row[0]),
+              st.booleans()),
     min_size=1, max_size=5)
 
 
 @pytest.mark.slow
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(deliveries=deliveries, producer_after=st.integers(0, 5), replays=st.lists(st.booleans(), min_size=5, max_size=5))
-def test_late_orphans_never_beat_newer_deliveries(shared: Warehouse, tmp_path: Path, deliveries, producer_after: int,
-                                                  replays: list[bool]) -> None:
-    """Whatever waited as an orphan and whenever it was retried, the current version of each key is
-    its latest delivery, and every version delivered is current or in history."""
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deliveries=deliveries, producer_after=st.integers(0, 5),
+       moments=st.lists(st.sampled_from(["none", "replay", "release", "both"]), min_size=5, max_size=5))
+def test_late_orphans_and_releases_never_beat_newer_deliveries(shared: Warehouse, tmp_path: Path, deliveries,
+                                                               producer_after: int, moments: list[str]) -> None:
+    """Whatever waited as an orphan or in a held file, and whenever it was retried or released, the
+    current version of each key is its latest delivery, and every version delivered is current or in
+    history — what the same deliveries give when every parent is present and nothing is held."""
     keys = Keys()
     folder = tmp_path / keys.tag
     producer = keys.producer()
     certs = [keys.certificate() for _ in range(3)]
     delivered: dict[str, list[float]] = {}
+    held: list[int] = []
 
     def producer_arrives() -> None:
         path = write_csv(folder / "producers" / "p.csv", PRODUCER_COLUMNS, [producer_row(producer)])
         shared.load(path, "producers")
 
-    for number, rows in enumerate(deliveries):
+    def release_all() -> None:
+        while held:
+            release_held_file(held.pop(0), url=shared.url, landing_dir=folder)
+
+    for number, (rows, hold) in enumerate(deliveries):
         if number == producer_after:
             producer_arrives()
-        deliver_certificates(shared, folder, f"d{number}.csv",
-                             [certificate_row(certs[i], producer, quantity=str(q)) for i, q in rows])
+        bad = [certificate_row(keys.certificate(), producer, quantity="-1") for _ in range(4)] if hold else []
+        path = write_csv(folder / "certificates" / f"d{number}.csv", CERTIFICATE_COLUMNS,
+                         [certificate_row(certs[i], producer, quantity=str(q)) for i, q in rows] + bad)
+        [outcome] = shared.load(path, "certificates")
+        if outcome.status == "held":
+            held.append(outcome.file_id)
         for i, q in rows:
             delivered.setdefault(certs[i], []).append(float(q))
-        if replays[number]:
+        if moments[number] in ("release", "both"):
+            release_all()
+        if moments[number] in ("replay", "both"):
             replay("certificates", orphans_only=True, url=shared.url)
     if producer_after >= len(deliveries):
         producer_arrives()
+    release_all()
     replay("certificates", orphans_only=True, url=shared.url)
 
     for cert, versions in delivered.items():
