@@ -18,8 +18,10 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import psycopg
 import pytest
 from agritrace.bootstrap import bring_up
+from agritrace.marts.refresh import refresh_marts
 from agritrace.pipeline import FileOutcome, process_file
 from hardening_helpers import (
     ANALYTES,
@@ -196,6 +198,11 @@ def test_bound_above_the_mrl_is_stored_inconclusive_and_so_is_its_batch(url, lan
                       "order by analyte_name", (batch_no,)) == [("噻虫胺", "pass"), ("灭蝇胺", "inconclusive")]
     assert query(url, "select batch_verdict from core.sampling_batches where batch_no = %s",
                  (batch_no,)) == [("inconclusive",)]
+    # The warehouse holds this one batch: the pass-rate marts see it, and judge none.
+    with psycopg.connect(url) as conn:
+        refresh_marts(conn)
+    assert query(url, "select count(*) > 0, max(batches), max(passed_batches) from mart.pass_rate_by_product") == [
+        (True, 0, 0)]
 
 
 def test_value_that_underflows_to_zero_is_quarantined_not_stored_as_zero(url, landing, keys):
