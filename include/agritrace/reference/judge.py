@@ -419,5 +419,5 @@ def explain(ref: ReferenceData, product: str, analyte: str, value: str | float, 
     lines.append(f"Verdict:   {item.verdict.upper()}: {item.verdict_reason}")
     if item.verdict == INCONCLUSIVE:
         lines.append("Judged:    no — an inconclusive item is neither a pass nor a fail; its batch is inconclusive "
-                     "unless another item fails, and pass rates leave it out")
+                     "unless another item fails or awaits confirmation, and pass rates leave it out")
     return "\n".join(lines)
