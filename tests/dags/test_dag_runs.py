@@ -161,9 +161,12 @@ def test_replay_dag_loads_an_unknown_analyte_after_its_alias_is_added(dags, read
     assert str(run.state) in ("success", "DagRunState.SUCCESS")
     with psycopg.connect(ready) as conn:
         assert conn.execute("select status from quarantine.rows").fetchall() == [("loaded",)]
-        items = conn.execute("select analyte_code, verdict from core.inspection_results").fetchall()
-        assert len(items) == 1  # the replayed row is the same item as 灭蝇胺: upserted, not counted twice
-        assert conn.execute("select batch_verdict from core.sampling_batches").fetchall() == [("fail",)]
+        items = conn.execute("select value_mg_kg::float, verdict from core.inspection_results").fetchall()
+        # The replayed row is the same item as 灭蝇胺, delivered by the same file: not counted twice, and
+        # not newer than the row already current, so it is kept as history (versions follow delivery order).
+        assert items == [(0.02, "pass")]
+        assert conn.execute("select value_mg_kg::float from core.inspection_results_history").fetchall() == [(0.9,)]
+        assert conn.execute("select batch_verdict from core.sampling_batches").fetchall() == [("pass",)]
     # Replaying again finds nothing open and changes nothing.
     run_dag_in_process(dags["replay_quarantine"], run_conf={"feed": "inspection_results"})
     with psycopg.connect(ready) as conn:
