@@ -346,7 +346,9 @@ def _hold_repeated_keys(checked, feed: Feed, seen_keys: set[str]) -> None:
 
 def _key_variants(feed: Feed, raw: pd.DataFrame, loaded: pd.DataFrame) -> list[tuple[int, str, str, str]]:
     """Loaded rows whose key or parent code arrived in another form than the canonical one."""
-    variants = []
+    variants: list[tuple[int, str, str, str]] = []
+    if loaded.empty:
+        return variants
     for column in (f.name for f in feed.fields if f.case_insensitive):
         written = raw.loc[loaded.index, column].astype(object)
         read = loaded[column].astype(object)

@@ -214,6 +214,7 @@ def test_value_that_underflows_to_zero_is_quarantined_not_stored_as_zero(url, la
     assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 8, 1), outcome.summary()
     [(row_number, raw, reasons)] = quarantined(url, outcome.file_id)
     assert (row_number, raw["result_value"]) == (2, "1e-400")
-    assert any(reason["column"] == "result_value" for reason in reasons), reasons
+    assert [(r["rule"], r["column"]) for r in reasons] == [("range", "result_value")], reasons
+    assert "'1e-400' is implausible" in reasons[0]["message"]
     assert query(url, "select count(*) from core.inspection_results where batch_no = %s and analyte_name = %s",
                  (batch_no, "灭蝇胺")) == [(0,)]

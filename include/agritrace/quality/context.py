@@ -15,6 +15,7 @@ from agritrace.contracts import Feed
 from agritrace.contracts.certificates import KG_PER_UNIT
 from agritrace.quality.checks import Check, flag_check, flag_column, unique_check
 from agritrace.reference import ReferenceData, parse_result_value
+from agritrace.reference.values import ImplausibleValue
 
 # 10^6 mg/kg is the whole sample; in μg/kg or ppb that is 10^9. Anything above is no measurement.
 MAX_RESIDUE_IN_ANY_UNIT = 1e9
@@ -102,10 +103,15 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: 
     known = flag_column("analyte", "known")
     frame[known] = frame["analyte"].isna() | frame["analyte_code"].notna()
 
+    implausible: dict[object, str] = {}
+
     def parsed(value) -> float | None | bool:
         """The number a value stands for, None for a non-detect, False when it is unreadable."""
         try:
             return parse_result_value(value)[0]
+        except ImplausibleValue as exc:
+            implausible[value] = str(exc)
+            return None
         except ValueError:
             return False
 
@@ -121,7 +127,10 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: 
     magnitude = pd.to_numeric(values.map(lambda v: numbers.get(v) if numbers.get(v) is not False else None),
                               errors="coerce").abs()
     ceiling = np.where(frame["test_kind"].eq("rapid").to_numpy(dtype=bool), 100.0, MAX_RESIDUE_IN_ANY_UNIT)
-    frame[plausible] = ~(magnitude > ceiling).fillna(False).astype(bool)
+    # Nor is a value too small for any lab to report (1e-400 underflows to 0) a measurement.
+    too_small = values.isin(list(implausible)).to_numpy(dtype=bool)
+    frame[plausible] = ~(magnitude > ceiling).fillna(False).astype(bool) & ~too_small
+    implausible_rows = {index: (implausible[value], value) for index, value in values[too_small].items()}
     # One key column, empty unless every part is known, so GX and the mask agree on what a duplicate is.
     parts = frame[["batch_no", "analyte_code", "test_kind"]]
     joined = parts["batch_no"].astype(str) + "|" + parts["analyte_code"].astype(str) + "|" + parts["test_kind"]
@@ -133,8 +142,9 @@ def add_result_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: 
                    "result_value is neither a number nor a non-detect word (ND, 未检出, <LOD, -)"),
         flag_check("range", "result_value", plausible,
                    "result_value is implausibly large (above 100% for a rapid test, or above 1,000,000,000 in any "
-                   "mass unit, i.e. more than the sample itself even in μg/kg): a typing error; correct it and "
-                   "deliver the file again"),
+                   "mass unit, i.e. more than the sample itself even in μg/kg) or implausibly small (not zero, "
+                   "yet below 1e-9 mg/kg): a typing error; correct it and deliver the file again",
+                   row_messages=implausible_rows),
         unique_check(["item_key"], "batch_no+analyte"),
     ]
 
