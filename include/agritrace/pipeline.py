@@ -37,7 +37,7 @@ from agritrace.ingest.streams import feed_streams, whole_rows, with_last
 from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
 from agritrace.load.copy import copy_frame, create_staging
-from agritrace.load.core import write_core
+from agritrace.load.core import take_out_same_delivery_conflicts, write_core
 from agritrace.quality import dq
 from agritrace.quality.rows import check_rows
 from agritrace.reference import ReferenceData
@@ -289,6 +289,9 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
             staging = create_staging(conn, feed.core_table, f"{feed_name}_replay")
             # Each row keeps the file that delivered it: its place in the order of versions.
             _stage(conn, staging, feed, checked.passing, rows.loc[checked.passing.index, "__file_id"])
+            conflicts = take_out_same_delivery_conflicts(conn, feed, staging)
+            if conflicts:
+                _keep_conflicts_quarantined(checked, feed, conflicts)
             _write(conn, feed, staging, reference)
             conn.execute(sql.SQL("drop table {}").format(staging))
             quarantine.mark_loaded(conn, [int(i) for i in checked.passing.index], requested_by)
@@ -329,6 +332,18 @@ def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, refere
     write_core(conn, feed, staging)
     for step in steps.after_write:
         step(conn, staging, reference)
+
+
+def _keep_conflicts_quarantined(checked, feed: Feed, conflicts: set[tuple]) -> None:
+    keys = list(zip(*(checked.passing[k] for k in feed.core_key)))
+    conflicting = [i for i, k in zip(checked.passing.index, keys) if k in conflicts]
+    for index in conflicting:
+        checked.reasons[index] = [{
+            "rule": "unique", "column": "+".join(feed.core_key), "value": None,
+            "message": "the same key is already loaded from this file with other values; one delivery cannot hold "
+                       "two versions of a row: deliver a correction with the right values"}]
+        checked.orphan_only[index] = False
+    checked.passing = checked.passing.drop(index=conflicting)
 
 
 def _hold_repeated_keys(checked, feed: Feed, seen_keys: set[str]) -> None:

@@ -147,27 +147,25 @@ def test_replay_dag_loads_an_unknown_analyte_after_its_alias_is_added(dags, read
                        f"B-1,例行监测,区县,2023-06-01,生产基地,{uscc(3)},豇豆\n", encoding="utf-8")
     process_file(batches, "sampling_batches", url=ready)
     results = landing / "inspection_results" / "r.csv"
-    results.write_text("batch_no,analyte,result_value,unit\nB-1,灭蝇胺,0.02,mg/kg\nB-1,灭蝇安,0.9,mg/kg\n",
+    results.write_text("batch_no,analyte,result_value,unit\nB-1,灭蝇胺,0.02,mg/kg\nB-1,噻虫安,0.9,mg/kg\n",
                        encoding="utf-8")
     [outcome] = process_file(results, "inspection_results", url=ready, ignore_gate=True)
     assert outcome.rows_quarantined == 1
     with psycopg.connect(ready) as conn:
         [(reasons,)] = conn.execute("select reasons from quarantine.rows where status = 'open'").fetchall()
-        assert reasons[0]["rule"] == "reference:analyte" and reasons[0]["value"] == "灭蝇安"
-        # The operator recognises a typo of 灭蝇胺 and teaches the reference the alias.
-        code = conn.execute("select code from ref.analytes where name_zh = '灭蝇胺'").fetchone()[0]
-        conn.execute("insert into ref.analyte_aliases (alias, analyte_code) values ('灭蝇安', %s)", (code,))
+        assert reasons[0]["rule"] == "reference:analyte" and reasons[0]["value"] == "噻虫安"
+        # The operator recognises a typo of 噻虫胺 and teaches the reference the alias.
+        code = conn.execute("select code from ref.analytes where name_zh = '噻虫胺'").fetchone()[0]
+        conn.execute("insert into ref.analyte_aliases (alias, analyte_code) values ('噻虫安', %s)", (code,))
     run = run_dag_in_process(dags["replay_quarantine"], run_conf={"feed": "inspection_results"})
     assert str(run.state) in ("success", "DagRunState.SUCCESS")
     with psycopg.connect(ready) as conn:
         assert conn.execute("select status from quarantine.rows").fetchall() == [("loaded",)]
-        items = conn.execute("select value_mg_kg::float, verdict from core.inspection_results").fetchall()
-        # The replayed row is the same item as 灭蝇胺, delivered by the same file: not counted twice, and
-        # not newer than the row already current, so it is kept as history (versions follow delivery order).
-        assert items == [(0.02, "pass")]
-        assert conn.execute("select value_mg_kg::float from core.inspection_results_history").fetchall() == [(0.9,)]
-        assert conn.execute("select batch_verdict from core.sampling_batches").fetchall() == [("pass",)]
+        items = conn.execute("select analyte_name, value_mg_kg::float, verdict from core.inspection_results "
+                             "order by analyte_name").fetchall()
+        assert items == [("噻虫安", 0.9, "fail"), ("灭蝇胺", 0.02, "pass")]
+        assert conn.execute("select batch_verdict from core.sampling_batches").fetchall() == [("fail",)]
     # Replaying again finds nothing open and changes nothing.
     run_dag_in_process(dags["replay_quarantine"], run_conf={"feed": "inspection_results"})
     with psycopg.connect(ready) as conn:
-        assert conn.execute("select count(*) from core.inspection_results").fetchone()[0] == 1
+        assert conn.execute("select count(*) from core.inspection_results").fetchone()[0] == 2

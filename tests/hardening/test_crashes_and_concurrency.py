@@ -118,6 +118,9 @@ def test_loader_killed_between_copy_and_upsert_retry_loads_every_row_once(shared
     assert (outcome.status, outcome.file_id, outcome.rows_loaded, outcome.rows_quarantined) == (
         "loaded", file_id, good, BAD)
     assert_loaded_once(shared, sha, keys, good)
+    # The ledger says the dead attempt's claim was taken over and started again.
+    assert query(shared.url, "select outcome from ops.file_deliveries where file_id = %s order by delivery_id",
+                 (file_id,)) == [("recovered",), ("processed",)]
     archived = landing_dir / "certificates" / "archive" / f"{file_id}_killed.csv"
     assert_same_content_again_is_skipped(shared, archived, landing_dir, keys, good)
 

@@ -227,3 +227,28 @@ def test_key_variants_inside_one_file_are_a_duplicate_not_two_certificates(share
     assert (outcome.rows_loaded, outcome.rows_quarantined) == (0, 2)
     assert query(shared.url, "select count(*) from core.certificates where certificate_no in (%s, %s)",
                  (cert, cert.lower())) == [(0,)]
+
+
+def test_a_replayed_row_meeting_its_own_files_row_stays_quarantined_as_a_conflict(shared: Warehouse,
+                                                                                   landing_dir: Path) -> None:
+    """One file said 0.02 and (under a name not yet known) 0.9 for the same item: neither is newer."""
+    batch_no = shared.new_batch(landing_dir)
+    alias = f"灭蝇安{shared.keys.tag}"
+    path = write_csv(landing_dir / "inspection_results" / "two.csv", RESULT_COLUMNS,
+                     [result_row(batch_no, "灭蝇胺", result_value="0.02"),
+                      result_row(batch_no, alias, result_value="0.9")])
+    [outcome] = shared.load(path, "inspection_results", ignore_gate=True)
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (1, 1)
+    with psycopg.connect(shared.url) as conn:
+        code = conn.execute("select code from ref.analytes where name_zh = '灭蝇胺'").fetchone()[0]
+        conn.execute("insert into ref.analyte_aliases (alias, analyte_code) values (%s, %s)", (alias, code))
+    replayed = replay("inspection_results", file_id=outcome.file_id, url=shared.url)
+
+    assert (replayed.loaded, replayed.still_quarantined) == (0, 1)
+    [(status, reasons)] = query(shared.url, "select status, reasons from quarantine.rows where file_id = %s",
+                                (outcome.file_id,))
+    assert status == "open" and "one delivery cannot hold two versions" in reasons[0]["message"]
+    assert query(shared.url, "select value_mg_kg::float from core.inspection_results where batch_no = %s",
+                 (batch_no,)) == [(0.02,)]
+    assert query(shared.url, "select count(*) from core.inspection_results_history where batch_no = %s",
+                 (batch_no,)) == [(0,)]

@@ -83,6 +83,27 @@ def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) ->
     return WriteCounts(written=written, replaced=replaced, late=late + late_in_batch)
 
 
+def take_out_same_delivery_conflicts(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) -> set[tuple]:
+    """Remove from staging the rows whose key is current from the same delivery with other values.
+
+    One file cannot hold two versions of a row, and neither is newer than the other: a replayed row
+    that meets its own file's row under the same key is a conflict for an operator, not a version.
+    Returns the keys taken out.
+    """
+    core = sql.Identifier(*feed.core_table.split("."))
+    values = [c for c in feed.core_columns if c not in feed.core_key]
+    joined = sql.SQL(" and ").join(sql.SQL("c.{0} = s.{0}").format(sql.Identifier(k)) for k in feed.core_key)
+    rows = conn.execute(sql.SQL(
+        """delete from {staging} s using {core} c
+            where {joined} and c.file_id = s.file_id and ({c_values}) is distinct from ({s_values})
+        returning {s_key}""").format(
+        staging=staging, core=core, joined=joined,
+        c_values=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(v)) for v in values),
+        s_values=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(v)) for v in values),
+        s_key=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in feed.core_key))).fetchall()
+    return {tuple(row) for row in rows}
+
+
 def fill_batch_regions(conn: psycopg.Connection, staging: sql.Identifier, reference: ReferenceData) -> None:
     """A batch sampled without a region code takes its producer's county (in staging, so that a
     re-delivery compares like with like)."""
