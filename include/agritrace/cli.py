@@ -11,8 +11,6 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
 # Exit status when the database could not be reached or went away (EX_TEMPFAIL: try again later).
 EXIT_DATABASE_LOST = 75
 
@@ -179,6 +177,42 @@ def explain_verdict(
         typer.echo(explain(reference, product, analyte, value, unit=unit, standard=standard, lod=lod))
     except UnknownReference as exc:
         _fail(str(exc))
+
+
+# --- reference --------------------------------------------------------------------------------
+
+ref_app = typer.Typer(help="Reference limits: how far they can be cited, and re-judging results.",
+                      no_args_is_help=True)
+app.add_typer(ref_app, name="ref")
+
+
+@ref_app.command("status")
+def ref_status(summary: Annotated[bool, typer.Option("--summary", help="Only the counts")] = False) -> None:
+    """Limits verified against a published copy, per standard and product category; why the others are not."""
+    from agritrace import db
+    from agritrace.reference import ReferenceData
+    from agritrace.reference.status import status_report
+
+    with db.connect() as conn:
+        reference = ReferenceData.from_database(conn)
+    typer.echo(status_report(reference, summary_only=summary))
+
+
+@ref_app.command("rejudge")
+def ref_rejudge(
+    since: Annotated[str | None, typer.Option(help="Only batches sampled on or after this date (YYYY-MM-DD)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing")] = False,
+) -> None:
+    """Re-judge the lab results in core with today's reference; a changed result becomes a new version."""
+    from agritrace import db
+    from agritrace.reference.rejudge import RejudgeRefused, rejudge
+
+    with db.connect() as conn:
+        try:
+            outcome = rejudge(conn, since=_date(since), dry_run=dry_run)
+        except RejudgeRefused as exc:
+            _fail(str(exc))
+    typer.echo(outcome.summary())
 
 
 # --- quarantine -------------------------------------------------------------------------------

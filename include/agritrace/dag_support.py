@@ -10,6 +10,7 @@ at its ``[logging] logging_level`` (INFO unless configured otherwise).
 from __future__ import annotations
 
 import logging
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -114,15 +115,29 @@ def list_landing_files(feed: str) -> list[str]:
 
 def ingest_landing_file(feed: str, path: str, run_id: str | None) -> list[dict]:
     """One mapped task: one file. A held or rejected file fails the task with the operator's summary."""
+    from agritrace import db
     from agritrace.pipeline import FileOutcome, process_file
 
     file_path = Path(path)
-    if not file_path.exists():
+    # lexists: a link whose target is gone is still an entry to refuse with a ledger row.
+    if not os.path.lexists(file_path):
         # Cleared or retried after an earlier attempt already moved the file: nothing left to do.
         outcomes = [FileOutcome(feed, file_path.name, "skipped",
                                 message="no longer in the landing folder; an earlier attempt processed it")]
     else:
-        outcomes = process_file(file_path, feed, dag_run_id=run_id, url=warehouse_url())
+        try:
+            outcomes = process_file(file_path, feed, dag_run_id=run_id, url=warehouse_url())
+        except Exception as exc:
+            if db.database_error(exc) is None:
+                raise
+            message = db.lost_database_message(exc, next_step=(
+                f"Airflow retries this task; if it keeps failing, check the server the Airflow connection "
+                f"{WAREHOUSE_CONN_ID} names, then clear the task"))
+            log.error("%s", message)
+            from airflow.sdk.exceptions import AirflowException
+
+            # AirflowException, not AirflowFailException: the task's retries still apply.
+            raise AirflowException(message) from None
     for outcome in outcomes:
         log.info("%s", outcome.summary())
     failed = [o for o in outcomes if o.status in ("held", "rejected")]

@@ -41,6 +41,7 @@ from agritrace.load.core import take_out_same_delivery_conflicts, write_core
 from agritrace.quality import dq
 from agritrace.quality.rows import check_rows
 from agritrace.reference import ReferenceData
+from agritrace.triage import quarantine_release
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         outcome.status = "held"
         outcome.rows_loaded = 0
         outcome.message = (f"{share:.0%} of rows failed (gate {gate_share:.0%}): nothing loaded. Fix the file and "
-                           f"deliver it again, or release it with `agritrace quarantine release {file_id}`")
+                           f"deliver it again, or release it with `{quarantine_release(file_id)}`")
     else:
         _write(conn, feed, staging, reference)
     if key_variants:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from agritrace.config import settings
 from agritrace.contracts import FEEDS
+from agritrace.triage import ORPHANS_RETRIED_BY, quarantine_replay
 
 RowStatus = Literal["open", "loaded", "superseded", "all"]
 QueueKind = Literal["orphan", "unknown_analyte", "unknown_product", "other"]
@@ -172,16 +173,16 @@ def file_next_step(status: str, file_id: int, feed: str) -> str | None:
 
 def queue_next_step(kind: str, feed: str) -> str:
     if kind == "orphan":
-        return ("Waiting for its parent record (producer or batch); retried automatically by the replay_quarantine "
-                "DAG when the parent arrives. Act only if rows wait for days: ask the bureau for the missing parent.")
+        return (f"Waiting for its parent record (producer or batch); {ORPHANS_RETRIED_BY}. "
+                "Act only if rows wait for days: ask the bureau for the missing parent.")
     if kind == "unknown_analyte":
         return ("Analyte name not in the reference: add an alias to ref.analyte_aliases, then "
-                f"agritrace quarantine replay {feed}")
+                f"{quarantine_replay(feed)}")
     if kind == "unknown_product":
         return ("Product name not in the reference: add an alias to ref.product_aliases, then "
-                f"agritrace quarantine replay {feed}")
+                f"{quarantine_replay(feed)}")
     return ("Rows with wrong values: correct them at the source and deliver a corrected file; "
-            f"after a reference or rule fix, agritrace quarantine replay {feed}")
+            f"after a reference or rule fix, {quarantine_replay(feed)}")
 
 
 def row_kind(is_orphan: bool, reasons: list[dict[str, Any]]) -> str:

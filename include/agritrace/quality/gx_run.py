@@ -6,11 +6,8 @@ Imported only inside tasks and commands: Great Expectations is heavy, and DAG pa
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
