@@ -411,6 +411,11 @@ def explain(ref: ReferenceData, product: str, analyte: str, value: str | float, 
                              f"{limit.unit_as_published}), found via {where}")
             lines.append(f"Source:    {limit.source}"
                          + (f"; effective {limit.effective_date.isoformat()}" if limit.effective_date else ""))
+            if limit.verified and limit.source_url:
+                checked = limit.checked_on.isoformat() if limit.checked_on else "—"
+                lines.append(f"Checked:   {checked} against {limit.source_url}")
+            elif not limit.verified and limit.unverified_reason:
+                lines.append(f"Why not:   {limit.unverified_reason}")
     if item.limit_verified is False:
         lines.append("Verified:  NO — the figure was not checked against the published standard; "
                      "confirm it before acting on this verdict")

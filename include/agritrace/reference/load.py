@@ -27,7 +27,8 @@ def _limit_rows(ref: ReferenceData) -> list[Row]:
          "unit": limit.unit_as_published or None,
          "mg_per_kg": None if limit.mg_per_kg is None else Decimal(str(limit.mg_per_kg)),
          "source": limit.source, "verified": limit.verified, "effective_date": limit.effective_date,
-         "note": limit.note or None}
+         "note": limit.note or None, "source_url": limit.source_url or None, "checked_on": limit.checked_on,
+         "unverified_reason": limit.unverified_reason or None}
         for limit in ref.limits
     ]
 

@@ -91,6 +91,9 @@ class Limit:
     value_as_published: str = ""
     unit_as_published: str = ""
     note: str = ""
+    source_url: str = ""  # the copy of the standard the figure was checked against
+    checked_on: date | None = None
+    unverified_reason: str = ""  # why ``verified`` is false: what could not be matched
 
 
 @dataclass(frozen=True)

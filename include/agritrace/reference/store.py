@@ -70,6 +70,7 @@ class ReferenceData:
             self._towns[r["region_code"]].append(r["name_zh"])
         categories = {r["code"]: r for r in rows["product_categories"]}
         groups = {r["code"]: r for r in rows["product_groups"]}
+        self._categories, self._groups = categories, groups
         self._products: dict[str, Product] = {}
         for r in rows["products"]:
             group = groups.get(r["group_code"])
@@ -173,6 +174,9 @@ class ReferenceData:
             except ValueError as exc:
                 raise ValueError(f"{where}, column unit: {exc}") from None
         effective = r["effective_date"]
+        if r["verified"] and r.get("unverified_reason"):
+            raise ValueError(f"{where}: a verified limit cannot have an unverified_reason; empty it or set verified to false")
+        checked = r.get("checked_on")
         return Limit(
             standard=r["standard"], analyte_code=analyte.code, product_level_code=level_code,
             level=r["level"], mg_per_kg=None if mg_per_kg is None else float(mg_per_kg), kind=r["kind"],
@@ -181,6 +185,9 @@ class ReferenceData:
             value_as_published="" if r["limit_value"] is None else format(r["limit_value"], "f"),
             unit_as_published=normalise_unit(r["unit"]) if r["limit_value"] is not None else "",
             note=r.get("note") or "",
+            source_url=r.get("source_url") or "",
+            checked_on=checked if isinstance(checked, date) else None,
+            unverified_reason=r.get("unverified_reason") or "",
         )
 
     def _level_code(self, level: str, name: str) -> str:
@@ -284,6 +291,24 @@ class ReferenceData:
 
     def product(self, code: str) -> Product:
         return self._product(code)
+
+    def level_name(self, level: str, code: str) -> str:
+        """The Chinese name of the product, group or category a limit is set for."""
+        if level == "product":
+            return self._product(code).name_zh
+        row = (self._groups if level == "group" else self._categories).get(code)
+        return row["name_zh"] if row else code
+
+    def level_category(self, level: str, code: str) -> str:
+        """The product category (vegetables, fruits, …) a limit's product, group or category is in."""
+        if level == "product":
+            return self._product(code).category
+        if level == "group":
+            return self._groups[code]["category_code"]
+        return code
+
+    def category_name(self, code: str) -> str:
+        return self._categories[code]["name_zh"] if code in self._categories else code
 
     def analyte(self, code: str) -> Analyte:
         return self._analyte(code)

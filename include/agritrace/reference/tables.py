@@ -54,6 +54,7 @@ class Table:
     key: tuple[str, ...]
     required: tuple[str, ...]
     converters: dict[str, Callable[[str], Any]]
+    optional: tuple[str, ...] = ()  # columns a file may leave out (read as empty)
 
     @property
     def file_name(self) -> str:
@@ -64,8 +65,8 @@ class Table:
         return f"ref.{self.name}"
 
 
-def _table(name, columns, key, required=None, **converters) -> Table:
-    return Table(name, tuple(columns), tuple(key), tuple(required or key), converters)
+def _table(name, columns, key, required=None, optional=(), **converters) -> Table:
+    return Table(name, tuple(columns), tuple(key), tuple(required or key), converters, tuple(optional))
 
 
 # In load order: every table comes after the tables it refers to.
@@ -87,10 +88,12 @@ TABLES: tuple[Table, ...] = (
            ["code", "name_zh", "kind"]),
     _table("analyte_aliases", ["alias", "analyte_code", "lang"], ["alias"], ["alias", "analyte_code"]),
     _table("limits", ["standard", "analyte_code", "level", "product_level_code", "kind", "limit_value",
-                      "unit", "source", "verified", "effective_date", "note"],
+                      "unit", "source", "verified", "effective_date", "note", "source_url", "checked_on",
+                      "unverified_reason"],
            ["standard", "analyte_code", "level", "product_level_code"],
            ["standard", "analyte_code", "level", "product_level_code", "kind", "source", "verified"],
-           limit_value=_number, verified=_bool, effective_date=_date),
+           optional=["source_url", "checked_on", "unverified_reason"],
+           limit_value=_number, verified=_bool, effective_date=_date, checked_on=_date),
 )
 TABLE = {t.name: t for t in TABLES}
 
@@ -106,7 +109,7 @@ def read_csv(table: Table, directory: Path) -> list[Row]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in table.columns if c not in header]
+        missing = [c for c in table.columns if c not in header and c not in table.optional]
         if missing:
             raise ValueError(f"{path}: header lacks column(s) {missing}; expected {list(table.columns)}")
         rows = []
@@ -116,7 +119,7 @@ def read_csv(table: Table, directory: Path) -> list[Row]:
             for column in table.columns:
                 convert = table.converters.get(column, _text)
                 try:
-                    row[column] = convert(raw[column])
+                    row[column] = convert(raw.get(column) or "")
                 except ValueError as exc:
                     raise ValueError(f"{path} line {line}, column {column}: {exc}") from None
             absent = [c for c in table.required if row[c] is None]
