@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from agritrace import pipeline
 from agritrace.ingest.landing import landing_files
-from hardening_helpers import CERTIFICATE_COLUMNS, Warehouse, certificate_row, ledger_row, query, write_csv
+from warehouse_helpers import CERTIFICATE_COLUMNS, Warehouse, certificate_row, ledger_row, query, write_csv
 
 SECRET = "jwt-signing-secret-0123456789abcdef"
 

@@ -16,8 +16,8 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis belongs 
 
 from agritrace.web import auth
 from agritrace.web.app import create_app
-from hardening_helpers import Warehouse
 from hypothesis import HealthCheck, settings
+from warehouse_helpers import Warehouse
 
 EXAMPLES_PER_OPERATION = 25
 

@@ -26,7 +26,8 @@ from agritrace.trace.export import events_for_product, write_events_csv, write_e
 from agritrace.web import auth
 from agritrace.web.app import create_app
 from fastapi.testclient import TestClient
-from hardening_helpers import (
+from psycopg import sql
+from warehouse_helpers import (
     CERTIFICATE_COLUMNS,
     PRODUCER_COLUMNS,
     Warehouse,
@@ -35,7 +36,6 @@ from hardening_helpers import (
     query,
     write_csv,
 )
-from psycopg import sql
 
 ANALYST, REGULATOR, OPERATOR = "agritrace_analyst", "agritrace_regulator", "agritrace_operator"
 ROLES = (ANALYST, REGULATOR, OPERATOR)
@@ -218,6 +218,8 @@ def test_every_route_refuses_a_call_without_a_valid_login(airflow_auth, path: st
         assert response.headers["location"].startswith(auth.DEFAULT_LOGIN_PATH)
     else:
         assert response.status_code in (401, 403), response.text
+        if response.status_code == 401:
+            assert response.headers["www-authenticate"] == "Bearer"
     assert "producer" not in response.text.lower()
 
 
@@ -232,7 +234,7 @@ def test_a_valid_login_is_let_in_with_its_role_rights(airflow_auth, data: Access
 
 
 def _viewer(role: str) -> auth.Viewer:
-    return auth.Viewer(username=f"hardening-{role}", role=role, rights=auth.rights_for_role(role))
+    return auth.Viewer(username=f"reliability-{role}", role=role, rights=auth.rights_for_role(role))
 
 
 @pytest.fixture

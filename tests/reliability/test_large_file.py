@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hardening_helpers import PRODUCER_COLUMNS, Warehouse, query, uscc
+from warehouse_helpers import PRODUCER_COLUMNS, Warehouse, query, uscc
 
 CHILD = Path(__file__).with_name("child_load.py")
 ROWS = 500_000

@@ -23,7 +23,7 @@ import pytest
 from agritrace.bootstrap import bring_up
 from agritrace.marts.refresh import refresh_marts
 from agritrace.pipeline import FileOutcome, process_file
-from hardening_helpers import (
+from warehouse_helpers import (
     ANALYTES,
     BATCH_COLUMNS,
     PRODUCER_COLUMNS,

@@ -1,4 +1,10 @@
-"""Helpers of the hardening suite: fresh keys, good rows per feed, file writers and ledger queries."""
+"""A shared warehouse for the reliability and security suites: fresh keys, good rows per feed, file
+writers, ledger queries, and the fixtures ``shared`` (one brought-up warehouse per module, with one
+producer and one sampling batch) and ``landing_dir`` (a landing folder per test).
+
+Bringing a warehouse up takes seconds, so a module shares one; every test writes files with keys of
+its own (``Keys``) and asserts on its own ``file_id``s. Each suite's conftest imports the fixtures.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import csv
 import itertools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
+from agritrace.bootstrap import bring_up
+from agritrace.contracts import FEEDS
 from agritrace.pipeline import FileOutcome, process_file
 from agritrace.quality.rules import uscc_check_character
 from psycopg import sql
@@ -163,3 +172,32 @@ def drop_database(server_url: str, url: str) -> None:
     name = db.make_url(url).database
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def shared(pg_server_url: str, template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    url = make_database(pg_server_url, template_database)
+    bring_up(url)
+    keys = Keys()
+    producer_id, batch_no = keys.producer(), keys.batch()
+    base = tmp_path_factory.mktemp("base")
+    for feed in FEEDS:
+        (base / feed).mkdir()
+    for path, feed in (
+        (write_csv(base / "producers" / "p.csv", PRODUCER_COLUMNS, [producer_row(producer_id)]), "producers"),
+        (write_csv(base / "sampling_batches" / "b.csv", BATCH_COLUMNS, [batch_row(batch_no, producer_id)]),
+         "sampling_batches"),
+    ):
+        [outcome] = process_file(path, feed, url=url, use_gx=False)
+        assert outcome.status == "loaded" and outcome.rows_loaded == 1, outcome.summary()
+    yield Warehouse(url, producer_id, batch_no, keys)
+    drop_database(pg_server_url, url)
+
+
+@pytest.fixture
+def landing_dir(tmp_path: Path) -> Path:
+    """A landing folder of the test's own (one sub-folder per feed)."""
+    root = tmp_path / "landing"
+    for feed in FEEDS:
+        (root / feed).mkdir(parents=True)
+    return root

@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from agritrace.pipeline import FileOutcome
-from hardening_helpers import (
+from warehouse_helpers import (
     ANALYTES,
     CERTIFICATE_COLUMNS,
     PRODUCER_COLUMNS,

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 from agritrace import pipeline
 from agritrace.load import ledger
-from hardening_helpers import CERTIFICATE_COLUMNS, Warehouse, certificate_row, query, write_csv
+from warehouse_helpers import CERTIFICATE_COLUMNS, Warehouse, certificate_row, query, write_csv
 
 CHILD = Path(__file__).with_name("child_load.py")
 BAD = 5  # rows with a future issue date: quarantined on every attempt
@@ -107,7 +107,7 @@ def test_loader_killed_between_copy_and_upsert_retry_loads_every_row_once(shared
     good = 2_000
     path, keys = certificates_file(shared, landing_dir, good, "killed.csv")
     sha = ledger.sha256_of(path)
-    app = f"hardening-{uuid.uuid4().hex[:8]}"
+    app = f"reliability-{uuid.uuid4().hex[:8]}"
     child = spawn(path, shared.url, "--die-before-upsert", app=app, chunk_rows=500)
     _, err = child.communicate(timeout=300)
     assert child.returncode == 17, err[-2000:]
@@ -132,7 +132,7 @@ def test_loader_sigkilled_mid_statement_retry_loads_every_row_once(shared: Wareh
     good = 60_000
     path, keys = certificates_file(shared, landing_dir, good, f"sigkill_{statement[:4]}.csv")
     sha = ledger.sha256_of(path)
-    app = f"hardening-{uuid.uuid4().hex[:8]}"
+    app = f"reliability-{uuid.uuid4().hex[:8]}"
     child = spawn(path, shared.url, app=app, chunk_rows=10_000)
     seen = None
     deadline = time.monotonic() + 300
@@ -231,7 +231,7 @@ def test_two_processes_of_the_same_file_at_once_load_it_once(shared: Warehouse, 
     good = 20_000
     path, keys = certificates_file(shared, landing_dir, good, "two_processes.csv")
     sha = ledger.sha256_of(path)
-    children = [spawn(path, shared.url, app=f"hardening-{uuid.uuid4().hex[:8]}", chunk_rows=5_000)
+    children = [spawn(path, shared.url, app=f"reliability-{uuid.uuid4().hex[:8]}", chunk_rows=5_000)
                 for _ in range(2)]
     outputs = [child.communicate(timeout=600) for child in children]
     assert [c.returncode for c in children] == [0, 0], [err[-2000:] for _, err in outputs]

@@ -17,7 +17,9 @@ from agritrace.ingest.landing import landing_files
 from agritrace.pipeline import release_held_file, replay
 from agritrace.trace.lookup import trace
 from agritrace.trace.render import render_table, to_csv_rows
-from hardening_helpers import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from warehouse_helpers import (
     CERTIFICATE_COLUMNS,
     PRODUCER_COLUMNS,
     RESULT_COLUMNS,
@@ -29,8 +31,6 @@ from hardening_helpers import (
     result_row,
     write_csv,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 
 def current_quantity(w: Warehouse, certificate_no: str) -> tuple[float, int]:
