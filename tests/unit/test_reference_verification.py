@@ -196,3 +196,7 @@ def test_a_limits_file_without_the_provenance_columns_still_loads(tmp_path):
     limit = ReferenceData.from_directory(Path(tmp_path)).find_limit("cowpea", "phorate")
     assert (limit.kind, limit.verified, limit.source_url, limit.checked_on) == ("banned", True, "", None)
 
+
+def test_the_readme_quotes_the_current_status(ref):
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert status_report(ref) in readme, "re-run `agritrace ref status` and update the README's Judgement section"
