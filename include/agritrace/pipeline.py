@@ -21,7 +21,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import psycopg
 from psycopg import sql
 
@@ -29,24 +28,28 @@ from agritrace import db
 from agritrace.config import settings
 from agritrace.contracts import LOAD_ORDER, Feed
 from agritrace.contracts import feed as get_feed
-from agritrace.contracts.base import LINEAGE_COLUMNS
 from agritrace.feed_steps import FEED_STEPS
 from agritrace.ingest import FileRejected, load_profiles
 from agritrace.ingest.landing import Refusal, held_path, move_to, refusal
 from agritrace.ingest.streams import feed_streams, whole_rows, with_last
 from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
-from agritrace.load.copy import copy_frame, create_staging
+from agritrace.load.copy import create_staging
 from agritrace.load.core import take_out_same_delivery_conflicts, write_core
+from agritrace.load.staging import (
+    drop_staging,
+    hold_repeated_keys,
+    keep_conflicts_quarantined,
+    key_variants,
+    row_keys,
+    stage_rows,
+)
 from agritrace.quality import dq
 from agritrace.quality.rows import check_rows
 from agritrace.reference import ReferenceData
 from agritrace.triage import quarantine_release
 
 log = logging.getLogger(__name__)
-
-# What staging carries into core: the contract's columns and the file that delivered each row.
-STAGED_LINEAGE = LINEAGE_COLUMNS[0]
 
 
 @dataclass
@@ -220,7 +223,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     # Rows waiting for a parent are not bad data: they do not count towards the gate.
     waiting_for_parent = 0
     seen_keys: set[str] = set()
-    key_variants = 0
+    variant_count = 0
     today = today_in_bureau()
     # Each file's Data Docs live in a folder of their own: GX rebuilds a site on every run and would
     # drop the pages of files validated before (or at the same time as) this one.
@@ -237,12 +240,12 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
             # The Data Docs site keeps only the latest validation page, so only the last chunk's is built.
             docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None, use_gx=use_gx)
         if number > 0:
-            _hold_repeated_keys(checked, feed, seen_keys)
-        seen_keys.update(_row_keys(checked.passing, feed.core_key))
-        _stage(conn, staging, feed, checked.passing, file_id)
-        variants = _key_variants(feed, parsed.raw, checked.passing)
+            hold_repeated_keys(checked, feed, seen_keys)
+        seen_keys.update(row_keys(checked.passing, feed.core_key))
+        stage_rows(conn, staging, feed, checked.passing, file_id)
+        variants = key_variants(feed, parsed.raw, checked.passing)
         ledger.record_key_variants(conn, file_id, variants)
-        key_variants += len(variants)
+        variant_count += len(variants)
         quarantine.write_quarantine(conn, feed=feed.name, file_id=file_id, raw=whole_rows(parsed),
                                     reasons=checked.reasons, orphan_only=checked.orphan_only)
         dq.record_validation(conn, file_id, feed.name, checked.validation, docs_folder)
@@ -262,11 +265,11 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                            f"deliver it again, or release it with `{quarantine_release(file_id)}`")
     else:
         _write(conn, feed, staging, reference)
-    if key_variants:
+    if variant_count:
         outcome.message = "; ".join(filter(None, [outcome.message, (
-            f"{key_variants} key(s) written in another form were read in their canonical form "
+            f"{variant_count} key(s) written in another form were read in their canonical form "
             f"(e.g. lower case or another dash); see ops.key_variants for file {file_id}")]))
-    conn.execute(sql.SQL("drop table {}").format(staging))
+    drop_staging(conn, staging)
     return outcome
 
 
@@ -289,12 +292,12 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
         if len(checked.passing):
             staging = create_staging(conn, feed.core_table, f"{feed_name}_replay")
             # Each row keeps the file that delivered it: its place in the order of versions.
-            _stage(conn, staging, feed, checked.passing, rows.loc[checked.passing.index, "__file_id"])
+            stage_rows(conn, staging, feed, checked.passing, rows.loc[checked.passing.index, "__file_id"])
             conflicts = take_out_same_delivery_conflicts(conn, feed, staging)
             if conflicts:
-                _keep_conflicts_quarantined(checked, feed, conflicts)
+                keep_conflicts_quarantined(checked, feed, conflicts)
             _write(conn, feed, staging, reference)
-            conn.execute(sql.SQL("drop table {}").format(staging))
+            drop_staging(conn, staging)
             quarantine.mark_loaded(conn, [int(i) for i in checked.passing.index], requested_by)
         quarantine.update_reasons(conn, checked.reasons, checked.orphan_only)
         outcome.loaded = len(checked.passing)
@@ -317,15 +320,6 @@ def release_held_file(file_id: int, *, url: str | None = None, landing_dir: Path
     return outcomes
 
 
-def _stage(conn: psycopg.Connection, staging: sql.Identifier, feed: Feed, rows: pd.DataFrame, file_ids) -> None:
-    """COPY checked rows into staging, each with the file that delivered it."""
-    if rows.empty:
-        return
-    staged = rows.copy()
-    staged[STAGED_LINEAGE] = file_ids
-    copy_frame(conn, staging, staged, [*feed.core_columns, STAGED_LINEAGE])
-
-
 def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, reference: ReferenceData) -> None:
     steps = FEED_STEPS[feed.name]
     for step in steps.before_write:
@@ -333,58 +327,6 @@ def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, refere
     write_core(conn, feed, staging)
     for step in steps.after_write:
         step(conn, staging, reference)
-
-
-def _keep_conflicts_quarantined(checked, feed: Feed, conflicts: set[tuple]) -> None:
-    keys = list(zip(*(checked.passing[k] for k in feed.core_key)))
-    conflicting = [i for i, k in zip(checked.passing.index, keys) if k in conflicts]
-    for index in conflicting:
-        checked.reasons[index] = [{
-            "rule": "unique", "column": "+".join(feed.core_key), "value": None,
-            "message": "the same key is already loaded from this file with other values; one delivery cannot hold "
-                       "two versions of a row: deliver a correction with the right values"}]
-        checked.orphan_only[index] = False
-    checked.passing = checked.passing.drop(index=conflicting)
-
-
-def _hold_repeated_keys(checked, feed: Feed, seen_keys: set[str]) -> None:
-    """A key that an earlier chunk of the same file already staged: the later row is held."""
-    if checked.passing.empty:
-        return
-    keys = _row_keys(checked.passing, feed.core_key)
-    repeated = [i for i, k in zip(checked.passing.index, keys) if k in seen_keys]
-    for index in repeated:
-        checked.reasons[index] = [{"rule": "unique", "column": "+".join(feed.core_key), "value": None,
-                                   "message": "key appears more than once in this file"}]
-        checked.orphan_only[index] = False
-    checked.passing = checked.passing.drop(index=repeated)
-
-
-def _key_variants(feed: Feed, raw: pd.DataFrame, loaded: pd.DataFrame) -> list[tuple[int, str, str, str]]:
-    """Loaded rows whose key or parent code arrived in another form than the canonical one."""
-    variants: list[tuple[int, str, str, str]] = []
-    if loaded.empty:
-        return variants
-    for column in (f.name for f in feed.fields if f.case_insensitive):
-        written = raw.loc[loaded.index, column].astype(object)
-        read = loaded[column].astype(object)
-        differs = written.notna() & read.notna() & (written.astype(str).str.strip() != read.astype(str))
-        variants += [(int(i), column, str(written[i]), str(read[i])) for i in loaded.index[differs.to_numpy()]]
-    return variants
-
-
-def _row_keys(frame: pd.DataFrame, key_columns) -> list[str]:
-    """Each row's key as one string (a file's keys are kept until it is loaded: a string per row is
-    the smallest exact form). The parts are joined by U+001F, which normalisation strips from every
-    code, so two different keys never give the same string."""
-    key_columns = list(key_columns)
-    if frame.empty:
-        return []
-    parts = frame[key_columns].astype(str)
-    joined = parts[key_columns[0]]
-    for column in key_columns[1:]:
-        joined = joined + "\x1f" + parts[column]
-    return joined.tolist()
 
 
 class FileChanged(Exception):
