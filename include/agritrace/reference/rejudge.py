@@ -153,9 +153,10 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
     from agritrace.contracts import feed as get_feed
     from agritrace.feed_steps import FEED_STEPS
     from agritrace.load import ledger
-    from agritrace.load.copy import copy_frame, create_staging
+    from agritrace.load.copy import create_staging
     from agritrace.load.core import write_core
-    from agritrace.pipeline import STAGED_LINEAGE, today_in_bureau
+    from agritrace.load.staging import drop_staging, stage_rows
+    from agritrace.pipeline import today_in_bureau
 
     feed = get_feed(FEED)
     steps = FEED_STEPS[FEED]
@@ -175,9 +176,8 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
             outcome.file_id = None
             return outcome
         judged["analyte_name"] = frame.loc[judged.index, "analyte_name"]
-        judged[STAGED_LINEAGE] = file_id
         staging = create_staging(conn, feed.core_table, STAGING)
-        copy_frame(conn, staging, judged, [*feed.core_columns, STAGED_LINEAGE])
+        stage_rows(conn, staging, feed, judged, file_id)
         batches_before = dict(conn.execute(sql.SQL(
             "select batch_no, batch_verdict from core.sampling_batches where batch_no in (select batch_no from {})"
         ).format(staging)).fetchall())
@@ -198,7 +198,7 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
         ).format(staging)).fetchall())
         outcome.batches_changed = sorted((b, batches_before.get(b), v) for b, v in after.items()
                                          if batches_before.get(b) != v)
-        conn.execute(sql.SQL("drop table {}").format(staging))
+        drop_staging(conn, staging)
         message = (f"re-judgement with the reference of {today.isoformat()}"
                    + (f" (batches sampled since {since.isoformat()})" if since else "")
                    + f": {outcome.examined} laboratory results re-judged, {outcome.changed} changed "
