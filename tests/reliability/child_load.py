@@ -37,6 +37,9 @@ def main() -> None:
 
         pipeline._write = die
     outcomes = pipeline.process_file(args.path, args.feed, url=args.url, chunk_rows=args.chunk_rows, use_gx=False)
+    from agritrace.bench.child import peak_rss_mb
+
+    print(json.dumps({"peak_mb": peak_rss_mb()}))
     print(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, default=str))
 
 
