@@ -215,6 +215,44 @@ def ref_rejudge(
     typer.echo(outcome.summary())
 
 
+@ref_app.command("unknown")
+def ref_unknown(feed: Annotated[str | None, typer.Option(help=f"Only this feed ({FEEDS_HELP})")] = None) -> None:
+    """Analyte and product names held in open quarantine rows, with row counts and likely matches."""
+    from agritrace import db
+    from agritrace.reference.aliases import unknown_names
+
+    with db.connect() as conn:
+        names = unknown_names(conn, feed=feed)
+    if not names:
+        typer.echo("no unknown analyte or product names in open quarantine rows")
+        return
+    for name in names:
+        typer.echo(name.line())
+    typer.echo("add one with: agritrace ref alias add KIND NAME TARGET, then agritrace quarantine replay FEED")
+
+
+alias_app = typer.Typer(help="Other names of analytes and products.", no_args_is_help=True)
+ref_app.add_typer(alias_app, name="alias")
+
+
+@alias_app.command("add")
+def ref_alias_add(
+    kind: Annotated[str, typer.Argument(help="analyte or product")],
+    name: Annotated[str, typer.Argument(help="The name as feeds write it")],
+    target: Annotated[str, typer.Argument(help="A known code or name it means, e.g. cyromazine or 灭蝇胺")],
+) -> None:
+    """Make NAME mean the analyte or product TARGET (idempotent); then replay the quarantine."""
+    from agritrace import db
+    from agritrace.reference.aliases import AliasRefused, add_alias
+
+    with db.connect() as conn:
+        try:
+            outcome = add_alias(conn, kind, name, target)
+        except AliasRefused as exc:
+            _fail(str(exc))
+    typer.echo(outcome.summary())
+
+
 # --- quarantine -------------------------------------------------------------------------------
 
 @quarantine_app.command("list")
