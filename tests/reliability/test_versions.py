@@ -252,3 +252,15 @@ def test_a_replayed_row_meeting_its_own_files_row_stays_quarantined_as_a_conflic
                  (batch_no,)) == [(0.02,)]
     assert query(shared.url, "select count(*) from core.inspection_results_history where batch_no = %s",
                  (batch_no,)) == [(0,)]
+
+
+def test_a_malformed_producer_code_is_a_bad_value_not_an_orphan(shared: Warehouse, landing_dir: Path) -> None:
+    good = [certificate_row(shared.keys.certificate(), shared.producer_id) for _ in range(9)]
+    bad_cert = shared.keys.certificate()
+    path = write_csv(landing_dir / "certificates" / "malformed.csv", CERTIFICATE_COLUMNS,
+                     [*good, certificate_row(bad_cert, "91440902-NOT-A-CODE")])
+    [outcome] = shared.load(path, "certificates")
+    [(reasons, is_orphan)] = query(shared.url, "select reasons, is_orphan from quarantine.rows where file_id = %s",
+                                   (outcome.file_id,))
+    assert not is_orphan
+    assert [r["rule"] for r in reasons] == ["producer_code"]

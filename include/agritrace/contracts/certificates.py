@@ -45,7 +45,7 @@ CERTIFICATES = Feed(
               case_insensitive=True),
         Field("producer_id", "text", "Issuing producer; must exist in the producer registry.",
               aliases=("主体编码", "統一社會信用代碼", "统一社会信用代码", "主體編碼"), required=True,
-              references=("producers", "producer_id"), case_insensitive=True),
+              references=("producers", "producer_id"), check="producer_code", case_insensitive=True),
         Field("product_name", "text", "Product as written on the certificate.",
               aliases=("产品名称", "產品名稱", "品名"), required=True),
         Field("product_category", "enum", "Product category; derived from the product reference when absent.",

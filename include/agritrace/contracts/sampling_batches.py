@@ -53,7 +53,7 @@ SAMPLING_BATCHES = Feed(
               aliases=("抽样环节", "抽樣環節"), required=True, vocabulary=SAMPLING_STAGES),
         Field("producer_id", "text", "Sampled producer, when known (market samples may not know it).",
               aliases=("被抽检主体编码", "被抽檢主體編碼", "主体编码", "主體編碼"),
-              references=("producers", "producer_id"), case_insensitive=True),
+              references=("producers", "producer_id"), check="producer_code", case_insensitive=True),
         Field("certificate_no", "text", "Certificate that came with the sampled lot (the trace-back link).",
               aliases=("合格证编号", "合格證編號"), case_insensitive=True),
         Field("product_name", "text", "Sample (product) name.", aliases=("样品名称", "樣品名稱", "产品名称"),

@@ -65,13 +65,19 @@ def _required(field: Field) -> Check:
     )
 
 
+# What an operator can write instead of a date that did not read (ingest.values.parse_date).
+ACCEPTED_DATE_FORMS = ("2024-01-02", "2024/1/2", "2024.1.2", "20240102", "2024年1月2日", "an Excel date",
+                       "民国/ROC 113/1/2")
+
+
 def _parses(field: Field) -> Check:
     column = ok_column(field.name)
-    kind = "a date" if field.type == "date" else "a number"
+    message = (f"{field.name} cannot be read as a date; accepted forms: {', '.join(ACCEPTED_DATE_FORMS)} "
+               "(a source profile can add its own)" if field.type == "date" else
+               f"{field.name} cannot be read as a number")
     return Check(
         f"type:{field.type}", field.name, "ExpectColumnValuesToBeInSet",
-        {"column": column, "value_set": [True]}, _is_false(column),
-        f"{field.name} cannot be read as {kind}",
+        {"column": column, "value_set": [True]}, _is_false(column), message,
     )
 
 

@@ -14,6 +14,7 @@ from psycopg import sql
 from agritrace.contracts import Feed
 from agritrace.contracts.certificates import KG_PER_UNIT
 from agritrace.quality.checks import Check, flag_check, flag_column, unique_check
+from agritrace.quality.rules import is_valid_producer_code
 from agritrace.reference import ReferenceData, parse_result_value
 from agritrace.reference.values import ImplausibleValue
 
@@ -38,7 +39,10 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
         values = frame[column]
         found = existing_keys(conn, parent_feed, parent_column, values.dropna().unique().tolist())
         flag = flag_column(column, "parent")
-        frame[flag] = values.isna() | values.isin(found)
+        # A code that cannot be one (its own check fails) is a bad value, not a parent still to come.
+        malformed = values.notna() & ~values.map(is_valid_producer_code).astype(bool) \
+            if feed.field(column).check == "producer_code" else False
+        frame[flag] = values.isna() | values.isin(found) | malformed
         checks.append(flag_check(
             "parent", column, flag,
             f"{column} not found in {parent_feed}; the row waits in quarantine and loads when it arrives",
