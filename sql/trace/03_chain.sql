@@ -198,6 +198,7 @@ as $$
                     'verdict', r.verdict,
                     'verdict_reason', r.verdict_reason,
                     'verdict_disagrees', r.verdict_disagrees,
+                    'verdict_basis', r.verdict_basis,
                     'failing', r.verdict = 'fail',
                     -- evidence
                     'standard', r.standard,

@@ -1,8 +1,8 @@
 from agritrace.contracts.base import Feed, Field
 
 VERDICTS = {
-    "pass": ("合格", "符合规定", "符合規定", "qualified", "ok"),
-    "fail": ("不合格", "不符合规定", "不符合規定", "unqualified", "exceeded", "超标", "超標"),
+    "pass": ("合格", "符合规定", "符合規定", "qualified", "passed", "ok"),
+    "fail": ("不合格", "不符合规定", "不符合規定", "unqualified", "failed", "exceeded", "超标", "超標"),
     "positive": ("阳性", "陽性", "+"),
     "negative": ("阴性", "陰性"),
 }
@@ -19,7 +19,7 @@ INSPECTION_RESULTS = Feed(
         "batch_no", "analyte_code", "test_kind", "analyte_name", "result_raw", "result_value", "unit",
         "is_nondetect", "method", "standard", "report_no", "tested_on", "supplied_verdict", "value_mg_kg",
         "lod_mg_kg", "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified",
-        "ratio_to_limit", "verdict", "verdict_reason", "verdict_disagrees",
+        "ratio_to_limit", "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis",
     ),
     core_key=("batch_no", "analyte_code", "test_kind"),
     fields=(
@@ -41,7 +41,9 @@ INSPECTION_RESULTS = Feed(
         Field("method", "text", "Test method (e.g. GB 23200.113-2018).", aliases=("检测方法", "检测依据", "檢測方法", "檢測依據")),
         Field("standard", "text", "Standard the verdict is judged by (default GB 2763-2021).",
               aliases=("判定依据", "判定依據", "判定标准")),
-        Field("verdict", "enum", "Verdict as reported; checked against the computed verdict.",
+        Field("verdict", "enum", "Verdict as reported. With a value, the computed verdict stands and a disagreeing "
+              "supplied verdict is flagged; a row with a supplied verdict and no value keeps the supplied verdict "
+              "as its verdict of record (basis: supplied) and counts in pass rates.",
               aliases=("单项判定", "單項判定", "判定", "结论", "結論", "检测结论"), vocabulary=VERDICTS),
         Field("report_no", "text", "Lab report number.", aliases=("报告编号", "報告編號")),
         Field("tested_on", "date", "Test date; not in the future and not before the sampling date.",

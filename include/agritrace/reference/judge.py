@@ -29,9 +29,21 @@ Rules (DATA_CONTRACT "Judgement rules"):
   LOD a banned substance's bound is its LOD, as before, so it passes.
 - A value no laboratory reports (not zero, below 1e-9 mg/kg, e.g. ``1e-400``) is an error
   (``ImplausibleValue``), never judged as 0.
-- A supplied verdict is compared, never adopted: pass/negative agree with pass/negative, and
-  fail/positive agree with fail/positive_unconfirmed; anything else (and any supplied verdict on an
-  inconclusive item) sets ``verdict_disagrees``.
+- With a value, a supplied verdict is compared, never adopted: pass/negative agree with
+  pass/negative, and fail/positive agree with fail/positive_unconfirmed; anything else (and any
+  supplied verdict on an inconclusive item) sets ``verdict_disagrees``. The computed verdict stands
+  (``verdict_basis = 'computed'``).
+- **Verdict-only rows.** A row with a supplied verdict and no value (empty, not a non-detect word)
+  keeps the supplied verdict as its verdict of record (``verdict_basis = 'supplied'``) and counts in
+  pass rates like any judged item. No limit is needed or recorded (``limit_kind = None``, the
+  standard named on the row, if any, as ``limit_standard``): the verdict does not rest on a figure
+  of ours. The words keep their meaning in the feed: pass (合格, 符合规定) → ``pass`` and fail (不合格,
+  不符合规定) → ``fail`` on a lab item; with unit % (a rapid test) pass → ``negative`` and fail →
+  ``positive_unconfirmed``. Positive (阳性) and negative (阴性) are screening words: the item is a
+  rapid test, negative counts as a pass and positive stays ``positive_unconfirmed`` until a lab
+  result for the analyte confirms it, exactly as a rapid result written as a word. An unknown
+  product or analyte is still an error (the row is quarantined); a row with neither value nor
+  supplied verdict still is too.
 
 Batch verdict: ``fail`` if any item fails; else ``positive_unconfirmed`` if a rapid positive has
 no conclusive lab result (pass or fail) in the batch for the same analyte (or for an analyte of the
@@ -102,6 +114,7 @@ class ItemVerdict:
     verdict: str  # pass | fail | positive_unconfirmed | negative | inconclusive
     verdict_reason: str
     verdict_disagrees: bool = False
+    verdict_basis: str = "computed"  # computed (judged here) | supplied (the row's verdict, no value)
 
 
 @dataclass(frozen=True)
@@ -306,6 +319,29 @@ def _rapid_word(analyte: Analyte, word: str) -> ItemVerdict:
     )
 
 
+_RAPID_WORD_OF = {"pass": "negative", "fail": "positive", "negative": "negative", "positive": "positive"}
+
+
+def _supplied(analyte: Analyte, supplied: str, word: str, unit: str | None, standard: str | None) -> ItemVerdict:
+    """A verdict-only row: the supplied verdict is the verdict of record (see the module docstring)."""
+    said = f"'{excerpt(word)}'" + ("" if str(word).strip().casefold() == supplied else f" ({supplied})")
+    if supplied in ("positive", "negative") or normalise_unit(unit) == PERCENT:
+        rapid = _rapid_word(analyte, _RAPID_WORD_OF[supplied])
+        return replace(rapid, verdict_basis="supplied",
+                       verdict_reason=f"{rapid.verdict_reason}; supplied verdict {said} with no value reported, "
+                                      f"taken as the verdict of record")
+    named = standard.strip() if standard and str(standard).strip() else None
+    return ItemVerdict(
+        analyte_code=analyte.code, test_kind="lab", result_value=None, is_nondetect=False, value_mg_kg=None,
+        lod_mg_kg=None, limit_mg_kg=None, limit_kind=None, limit_standard=named,
+        limit_source="verdict supplied on the row", limit_verified=None, ratio_to_limit=None, verdict=supplied,
+        verdict_basis="supplied",
+        verdict_reason=(f"supplied verdict {said} with no value reported: the supplied verdict is the verdict of "
+                        f"record (basis: supplied), not judged against a limit here"
+                        + (f"; judged by {named} on the row" if named else "")),
+    )
+
+
 def _absent(value: object) -> bool:
     """None, an empty string, or a missing value from a data frame (NaN, pd.NA)."""
     if value is None:
@@ -329,8 +365,8 @@ def judge_item(ref: ReferenceData, *, product: str, analyte: str, result_value: 
     supplied = canonical_verdict(supplied_verdict)
     word = qualitative(result_value)
     empty = result_value is None or not str(result_value).strip()
-    if word is None and empty and supplied in ("positive", "negative"):
-        word = supplied
+    if word is None and empty and supplied is not None:
+        return _supplied(resolved_analyte, supplied, supplied_verdict, unit, standard)
     if word is not None:
         judged = _rapid_word(resolved_analyte, word)
     elif normalise_unit(unit) == PERCENT:
@@ -364,18 +400,33 @@ def judge_batch(items: Iterable[ItemVerdict], *, ref: ReferenceData | None = Non
     return "pass"
 
 
-def explain(ref: ReferenceData, product: str, analyte: str, value: str | float, unit: str = "mg/kg",
-            standard: str | None = None, lod: str | float | None = None) -> str:
-    """A multi-line human explanation of the verdict on one value (``agritrace explain-verdict``)."""
+def explain(ref: ReferenceData, product: str, analyte: str, value: str | float | None, unit: str = "mg/kg",
+            standard: str | None = None, lod: str | float | None = None, supplied_verdict: str | None = None) -> str:
+    """A multi-line human explanation of the verdict on one value (``agritrace explain-verdict``).
+
+    With no value and a ``supplied_verdict`` it explains a verdict-only row: the supplied verdict is
+    the verdict of record.
+    """
     p = ref.resolve_product(product)
     a = ref.resolve_analyte(analyte)
-    item = judge_item(ref, product=product, analyte=analyte, result_value=str(value), unit=unit,
-                      standard=standard, lod=lod)
+    item = judge_item(ref, product=product, analyte=analyte, result_value=None if value is None else str(value),
+                      unit=unit, standard=standard, lod=lod, supplied_verdict=supplied_verdict)
     lines = [
         f"Product:   {p.name_zh} ({p.name_en}), group {p.group_zh}, category {p.category_zh}",
         f"Analyte:   {a.name_zh} ({a.name_en}), {a.kind.replace('_', ' ')}"
         + (f", CAS {a.cas_no}" if a.cas_no else ""),
     ]
+    if item.verdict_basis == "supplied":
+        lines += [
+            "Value:     none reported",
+            f"Supplied:  {supplied_verdict}",
+            "Basis:     SUPPLIED — the verdict was supplied with the result, not computed: with no value there "
+            "is nothing to judge against a limit, so the supplied verdict is the verdict of record"
+            + (", awaiting a confirmatory lab result" if item.verdict == "positive_unconfirmed"
+               else " and counts in pass rates"),
+            f"Verdict:   {item.verdict.upper()}: {item.verdict_reason}",
+        ]
+        return "\n".join(lines)
     if item.test_kind == "rapid":
         lines += [
             f"Value:     {_fmt(item.result_value) if item.result_value is not None else '—'} % inhibition",

@@ -10,7 +10,7 @@ from agritrace.reference.store import ReferenceData
 
 JUDGED_FIELDS = ("analyte_code", "test_kind", "result_value", "is_nondetect", "value_mg_kg", "lod_mg_kg",
                  "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified", "ratio_to_limit",
-                 "verdict", "verdict_reason", "verdict_disagrees")
+                 "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis")
 # Everything judge_item reads from a row: rows equal on these get the same verdict.
 JUDGED_FROM = ["batch_product", "analyte", "result_value", "unit", "lod", "mrl", "standard", "verdict"]
 # An unknown standard or product names its own column; anything else is about the value.

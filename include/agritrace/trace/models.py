@@ -96,6 +96,7 @@ class TestItem(_Model):
     verdict: str
     verdict_reason: str
     verdict_disagrees: bool | None = None
+    verdict_basis: str = "computed"  # computed | supplied (the row's verdict, no value reported)
     failing: bool
     standard: str | None = None
     method: str | None = None
@@ -106,6 +107,11 @@ class TestItem(_Model):
     def shown_result(self) -> str | float | int | None:
         """The result as reported (text such as ND or 阴性), else its value."""
         return self.result or plain(self.value)
+
+    @property
+    def shown_verdict(self) -> str:
+        """The verdict, marked "(supplied)" when it is the row's own verdict rather than one judged here."""
+        return f"{self.verdict} (supplied)" if self.verdict_basis == "supplied" else self.verdict
 
     @property
     def shown_standard(self) -> str | None:

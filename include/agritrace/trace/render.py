@@ -38,6 +38,7 @@ CHAIN_COLUMNS: tuple[str, ...] = (
     "limit_unit",
     "limit_kind",
     "verdict",
+    "verdict_basis",
     "verdict_reason",
     "standard",
     "method",
@@ -83,7 +84,8 @@ def to_csv_rows(result: TraceResult) -> list[list[Any]]:
                 product_name=b.product_name, batch_no=b.batch_no, sampling_date=b.sampling_date,
                 task_type=b.task_type, analyte=i.analyte_name, result=i.result, result_unit=i.unit,
                 value_mg_kg=i.value_mg_kg, limit=i.limit, limit_unit=i.limit_unit, limit_kind=i.limit_kind,
-                verdict=i.verdict, verdict_reason=i.verdict_reason, standard=i.standard, method=i.method,
+                verdict=i.verdict, verdict_basis=i.verdict_basis, verdict_reason=i.verdict_reason,
+                standard=i.standard, method=i.method,
                 lab=b.lab, report_no=i.report_no, tested_on=i.tested_on,
             ))
     for x in result.buyers:
@@ -167,7 +169,7 @@ def render_table(result: TraceResult) -> str:
             ["", "analyte", "result", "limit", "verdict", "reason", "standard", "method", "lab", "report"],
             [["✗ FAIL" if i.failing else "", i.analyte_name, f"{_num(i.shown_result)} {i.unit or ''}".strip(),
               f"{_num(i.limit)} {i.limit_unit} ({i.limit_kind or '-'})" if i.limit is not None else "-",
-              i.verdict, i.verdict_reason or "", i.shown_standard or "-", i.method or "-", b.lab or "-",
+              i.shown_verdict, i.verdict_reason or "", i.shown_standard or "-", i.method or "-", b.lab or "-",
               i.report_no or "-"]
              for i in b.items],
             indent="      ",
