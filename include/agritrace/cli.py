@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
 
+from agritrace.contracts import LOAD_ORDER
+
 # Exit status when the database could not be reached or went away (EX_TEMPFAIL: try again later).
 EXIT_DATABASE_LOST = 75
+# Exit status of a command line that cannot be run as written (click's own convention).
+EXIT_USAGE = 2
 
 
 class _AgritraceGroup(TyperGroup):
@@ -22,6 +27,11 @@ class _AgritraceGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            # A wrong value is one line saying what is wrong and where the help is.
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            typer.secho(f"{exc.format_message()} (see `{where} --help`)", fg=typer.colors.RED, err=True)
+            raise typer.Exit(EXIT_USAGE) from None
         except Exception as exc:
             from agritrace import db
 
@@ -57,7 +67,9 @@ trace_app = typer.Typer(cls=_TraceGroup, help="Trace lookups for regulators: `ag
                         no_args_is_help=True)
 app.add_typer(trace_app, name="trace")
 
-FEEDS_HELP = "producers, certificates, sampling_batches or inspection_results"
+FEEDS_HELP = ", ".join(LOAD_ORDER[:-1]) + " or " + LOAD_ORDER[-1]
+# Feed names as a choice, so a typo (`certificate`) is refused instead of matching nothing.
+FeedName = Enum("FeedName", {name: name for name in LOAD_ORDER}, type=str)
 
 
 def _fail(message: str) -> None:
@@ -134,19 +146,18 @@ def generate(
 
 @app.command()
 def ingest(
-    feed: Annotated[str | None, typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
+    feed: Annotated[FeedName | None, typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
     file: Annotated[Path | None, typer.Option(help="One file (with --feed)")] = None,
     no_gx: Annotated[bool, typer.Option("--no-gx", help="Evaluate the rules without Great Expectations")] = False,
 ) -> None:
     """Ingest the landing folder (or one file) outside Airflow, with the same code the DAGs run."""
-    from agritrace.contracts import LOAD_ORDER
     from agritrace.ingest.landing import landing_files
     from agritrace.pipeline import process_file, replay
 
     if file and not feed:
         _fail("--file needs --feed to say which feed the file belongs to")
     failed = False
-    for name in ([feed] if feed else LOAD_ORDER):
+    for name in ([feed.value] if feed else LOAD_ORDER):
         orphans = replay(name, orphans_only=True, requested_by="agritrace ingest")
         if orphans.examined:
             typer.echo(f"[{name}] orphans retried: {orphans.loaded} loaded, {orphans.still_quarantined} still waiting")
@@ -216,13 +227,13 @@ def ref_rejudge(
 
 
 @ref_app.command("unknown")
-def ref_unknown(feed: Annotated[str | None, typer.Option(help=f"Only this feed ({FEEDS_HELP})")] = None) -> None:
+def ref_unknown(feed: Annotated[FeedName | None, typer.Option(help=f"Only this feed ({FEEDS_HELP})")] = None) -> None:
     """Analyte and product names held in open quarantine rows, with row counts and likely matches."""
     from agritrace import db
     from agritrace.reference.aliases import unknown_names
 
     with db.connect() as conn:
-        names = unknown_names(conn, feed=feed)
+        names = unknown_names(conn, feed=feed.value if feed else None)
     if not names:
         typer.echo("no unknown analyte or product names in open quarantine rows")
         return
@@ -257,7 +268,7 @@ def ref_alias_add(
 
 @quarantine_app.command("list")
 def quarantine_list(
-    feed: str | None = None,
+    feed: Annotated[FeedName | None, typer.Option(help=f"Only this feed ({FEEDS_HELP})")] = None,
     limit: int = 20,
     show_personal: Annotated[bool, typer.Option("--show-personal", help="Show personal data (regulators)")] = False,
 ) -> None:
@@ -272,7 +283,7 @@ def quarantine_list(
             f"""select q.quarantine_id, q.feed, f.file_name, q.row_number, q.is_orphan, q.reasons
                   from {rows_table} q join {files_table} f using (file_id)
                  where q.status = 'open' and (%s::text is null or q.feed = %s)
-                 order by q.quarantine_id desc limit %s""", (feed, feed, limit)).fetchall()
+                 order by q.quarantine_id desc limit %s""", (feed and feed.value,) * 2 + (limit,)).fetchall()
     for qid, feed_name, file_name, row_number, orphan, reasons in rows:
         why = "; ".join(f"{r['rule']}({r['column']}={r.get('value')!r})" for r in reasons)
         typer.echo(f"#{qid} {feed_name} {file_name} row {row_number}{' [orphan]' if orphan else ''}: {why}")
@@ -280,15 +291,16 @@ def quarantine_list(
 
 @quarantine_app.command("replay")
 def quarantine_replay(
-    feed: Annotated[str, typer.Argument(help=FEEDS_HELP)],
+    feed: Annotated[FeedName, typer.Argument(help=FEEDS_HELP)],
     ids: Annotated[list[int] | None, typer.Option("--id", help="Quarantine ids (default: every open row)")] = None,
     file_id: int | None = None,
 ) -> None:
     """Re-validate open quarantine rows after a fix; loads what passes now, leaves the rest."""
     from agritrace.pipeline import replay
 
-    outcome = replay(feed, quarantine_ids=ids or None, file_id=file_id, requested_by="agritrace quarantine replay")
-    typer.echo(f"[{feed}] replayed {outcome.examined}: {outcome.loaded} loaded, "
+    outcome = replay(feed.value, quarantine_ids=ids or None, file_id=file_id,
+                     requested_by="agritrace quarantine replay")
+    typer.echo(f"[{feed.value}] replayed {outcome.examined}: {outcome.loaded} loaded, "
                f"{outcome.still_quarantined} still quarantined")
 
 
@@ -322,19 +334,22 @@ def marts_refresh() -> None:
 
 
 @app.command()
-def report(year: int = date.today().year - 1,
+def report(year: Annotated[int | None, typer.Option(help="Year to report (default: the latest with data)")] = None,
            out: Annotated[Path | None, typer.Option(help="HTML file to write")] = None) -> None:
     """Write a self-contained HTML report of the year's pass rates, with charts."""
     from agritrace import db
-    from agritrace.marts.report import write_report
+    from agritrace.marts.report import latest_year, write_report
 
-    path = out or Path(f"agritrace-report-{year}.html")
     with db.connect() as conn:
+        year = year or latest_year(conn)
+        if year is None:
+            _fail("the marts hold no sampling results yet: ingest data and run `agritrace marts refresh` first")
+        path = out or Path(f"agritrace-report-{year}.html")
         written = write_report(conn, year, path)
-    typer.echo(f"wrote {written}")
+    typer.echo(f"wrote {written} ({year})")
 
 
-@trace_app.command("lookup", hidden=True)
+@trace_app.command("lookup")
 def trace_lookup(
     key: Annotated[str, typer.Argument(help="Certificate, batch, producer, report, lot number or trace code")],
     format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
@@ -344,7 +359,7 @@ def trace_lookup(
     out: Annotated[Path | None, typer.Option(help="File for csv/xlsx (default: standard output for csv)")] = None,
     show_personal: Annotated[bool, typer.Option("--show-personal", help="Show contact data (regulators)")] = False,
 ) -> None:
-    """Trace back and forward from one key."""
+    """Trace back and forward from one key (`agritrace trace KEY` is the same as `agritrace trace lookup KEY`)."""
     import csv
 
     from agritrace import db
@@ -358,6 +373,8 @@ def trace_lookup(
                            include_personal=show_personal)
     except MalformedKey as exc:
         _fail(f"malformed key: {exc}")
+    except ValueError as exc:  # a window the lookup cannot honour (from after to …)
+        _fail(str(exc))
     except KeyNotFound:
         _fail(f"{key}: not found as a certificate, batch, producer, report, lot number or trace code")
     if format == "table":
@@ -391,14 +408,23 @@ def trace_export(
 
     from agritrace import db
     from agritrace.trace.epcis import to_epcis
-    from agritrace.trace.export import events_for_product, write_events_csv, write_events_xlsx
+    from agritrace.trace.export import events_for_product, product_of_reference, write_events_csv, write_events_xlsx
 
-    with db.connect() as conn:
-        events = events_for_product(conn, product, _date(date_from), _date(date_to),
-                                    requested_by=os.environ.get("USER", "cli"), interface="cli")
     suffix = {"csv": "csv", "xlsx": "xlsx", "epcis": "jsonld"}.get(format)
     if suffix is None:
         _fail(f"--format must be csv, xlsx or epcis, not {format!r}")
+    try:
+        with db.connect() as conn:
+            resolved = product_of_reference(conn, product)
+            events = events_for_product(conn, resolved.code if resolved else product, _date(date_from),
+                                        _date(date_to), requested_by=os.environ.get("USER", "cli"), interface="cli")
+    except ValueError as exc:
+        _fail(str(exc))
+    if resolved and resolved.name_zh != product:
+        typer.echo(f"{product} is {resolved.name_zh} ({resolved.code}) in the product reference")
+    if not events:
+        _fail(f"no traceability event for {product} between {date_from} and {date_to}: check the name "
+              "(`agritrace trace NAME` searches names) or the dates; nothing written")
     target = out or Path(f"trace-{product}-{date_from}-{date_to}.{suffix}")
     if format == "csv":
         write_events_csv(events, target)

@@ -383,6 +383,12 @@ def report_html(conn: psycopg.Connection, year: int) -> str:
     return render_report(load_report_data(conn, year))
 
 
+def latest_year(conn: psycopg.Connection) -> int | None:
+    """The latest year the marts hold sampling results for (None when they hold none)."""
+    row = conn.execute("select max(extract(year from period_start))::int from mart.pass_rate_by_period").fetchone()
+    return row[0] if row else None
+
+
 def write_report(conn: psycopg.Connection, year: int, path: Path) -> Path:
     """Write the report for ``year`` to ``path`` (folders created); returns the path written."""
     path = Path(path)

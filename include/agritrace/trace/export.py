@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import psycopg
 
+from agritrace.reference import Product, ReferenceData
 from agritrace.trace import cells
 from agritrace.trace.epcis import to_epcis
 from agritrace.trace.keys import normalise_key
@@ -68,6 +69,14 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )
 
 _EVENTS = "select * from trace.product_events(%s, %s, %s, requested_by => %s, interface => %s)"
+
+
+def product_of_reference(conn: psycopg.Connection, name: str) -> Product | None:
+    """The reference's product for a name written any way it lists (西红柿 → 番茄), or None."""
+    try:
+        return ReferenceData.from_database(conn).resolve_product(normalise_key(name))
+    except ValueError:
+        return None
 
 
 def events_for_product(
