@@ -173,20 +173,23 @@ def ingest(
 def explain_verdict(
     product: Annotated[str, typer.Option(help="Product name or alias, e.g. 豇豆")],
     analyte: Annotated[str, typer.Option(help="Analyte name, alias or CAS number, e.g. 灭蝇胺")],
-    value: Annotated[str, typer.Option(help="Measured value or a non-detect word (ND, 未检出)")],
+    value: Annotated[str | None, typer.Option(help="Measured value or a non-detect word (ND, 未检出)")] = None,
     unit: str = "mg/kg",
     standard: Annotated[str | None, typer.Option(help="Standard to judge by (default GB 2763-2021)")] = None,
     lod: float | None = None,
+    verdict: Annotated[str | None, typer.Option(help="The verdict the lab supplied (合格, 不合格 …); with no "
+                                                     "--value it is the verdict of record")] = None,
 ) -> None:
     """Explain one verdict: standard, limit, unit, source and why it passed or failed."""
     from agritrace import db
-    from agritrace.reference import ReferenceData, UnknownReference, explain
+    from agritrace.reference import ReferenceData, explain
 
     with db.connect() as conn:
         reference = ReferenceData.from_database(conn)
     try:
-        typer.echo(explain(reference, product, analyte, value, unit=unit, standard=standard, lod=lod))
-    except UnknownReference as exc:
+        typer.echo(explain(reference, product, analyte, value, unit=unit, standard=standard, lod=lod,
+                           supplied_verdict=verdict))
+    except ValueError as exc:  # an unknown name, or an item with neither a value nor a verdict
         _fail(str(exc))
 
 

@@ -28,8 +28,11 @@ def ready(warehouse: str) -> str:
     (["trace", "export", "--product", "没有这种菜", "--from", "2024-01-01", "--to", "2024-12-31"], 1,
      "no traceability event"),
     (["trace", "HGZ-DOES-NOT-EXIST"], 1, "not found"),
+    (["explain-verdict", "--product", "豇豆", "--analyte", "灭蝇胺"], 1, "needs a value"),
+    (["explain-verdict", "--product", "豇豆", "--analyte", "没有这种药", "--value", "0.1"], 1, "analyte"),
 ], ids=["feed_typo_option", "feed_typo_argument", "ingest_feed_typo", "trace_window", "trace_date_form",
-        "export_window", "export_nothing", "trace_unknown_key"])
+        "export_window", "export_nothing", "trace_unknown_key", "explain_nothing_to_judge",
+        "explain_unknown_analyte"])
 def test_a_mistyped_command_is_one_line_and_fails(ready: str, args: list[str], code: int, says: str,
                                                   tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -58,3 +61,8 @@ def test_report_defaults_to_the_latest_year_with_data(ready: str) -> None:
     result = CliRunner().invoke(app, ["report"])
     # Nothing loaded: it says so instead of writing an empty report for the current year.
     assert result.exit_code == 1 and "no sampling results yet" in result.stderr
+
+
+def test_explain_verdict_explains_a_supplied_verdict(ready: str) -> None:
+    result = CliRunner().invoke(app, ["explain-verdict", "--product", "豇豆", "--analyte", "灭蝇胺", "--verdict", "不合格"])
+    assert result.exit_code == 0 and "SUPPLIED" in result.stdout and "FAIL" in result.stdout
