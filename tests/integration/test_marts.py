@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import combinations
 
@@ -534,3 +534,31 @@ def test_web_routes_serve_marts_as_json_and_html(small):
     assert bad.status_code == 400 and "no column contact_phone" in bad.json()["detail"]
     page = client.get("/agritrace/ui/marts", params={"year": 2024})
     assert page.status_code == 200 and "<svg" in page.text and "2024" in page.text
+
+
+def test_pages_report_and_api_say_when_the_marts_were_refreshed(small, tmp_path):
+    from agritrace.marts.refresh import data_as_of
+    from agritrace.web.marts_routes import router
+
+    with psycopg.connect(small) as conn:
+        refreshed = conn.execute("select min(refreshed_at) from ops.mart_builds").fetchone()[0]
+        assert data_as_of(conn) == refreshed is not None
+        html = write_report(conn, 2024, tmp_path / "r.html").read_text(encoding="utf-8")
+    stamp = f"Data as of {refreshed.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    assert stamp in html
+    client = TestClient(FastAPI())
+    client.app.include_router(router, prefix="/agritrace")
+    for path in ("/agritrace/api/marts/pass-rate", "/agritrace/api/marts/producer_risk"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert datetime.fromisoformat(response.headers["X-Data-As-Of"]) == refreshed
+    page = client.get("/agritrace/ui/marts")
+    assert stamp in page.text and page.headers["X-Data-As-Of"] == refreshed.isoformat()
+
+
+def test_marts_never_refreshed_say_so(warehouse):
+    from agritrace.marts.refresh import data_as_of
+
+    with psycopg.connect(warehouse) as conn:
+        create_marts(conn)
+        assert data_as_of(conn) is None

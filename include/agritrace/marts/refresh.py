@@ -17,6 +17,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -180,6 +181,16 @@ def refresh_marts(
             )
         timings[definition.name] = seconds
     return timings
+
+
+def data_as_of(conn: psycopg.Connection, directory: Path = MARTS_DIR) -> datetime | None:
+    """When the marts were last refreshed: the oldest last refresh among them, so every figure read
+    from the marts is at least this fresh. None when any mart has not been refreshed since it was built."""
+    names = mart_names(directory)
+    row = conn.execute(
+        "select count(refreshed_at), min(refreshed_at) from ops.mart_builds where mart_name = any(%s)", (names,)
+    ).fetchone()
+    return row[1] if row and row[0] == len(names) and names else None
 
 
 def mart_counts(conn: psycopg.Connection, directory: Path = MARTS_DIR) -> dict[str, int]:

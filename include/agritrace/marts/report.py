@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 from agritrace.contracts.certificates import CATEGORIES
 from agritrace.contracts.sampling_batches import SAMPLING_LEVELS, TASK_TYPES
 from agritrace.marts.charts import Bar, TrendPoint, bar_chart, trend_with_band
+from agritrace.marts.refresh import data_as_of
 from agritrace.web.layout import Link, Nav, card, e, page, table
 
 _VOCABULARIES = {"task_type": TASK_TYPES, "sampling_level": SAMPLING_LEVELS, "product_category": CATEGORIES}
@@ -60,6 +61,7 @@ class ReportData:
     risk_grades: dict[str, int] = field(default_factory=dict)
     risk_as_of: date | None = None
     under_sampled: list[dict[str, Any]] = field(default_factory=list)
+    data_as_of: datetime | None = None
 
 
 def available_years(conn: psycopg.Connection) -> list[int]:
@@ -95,7 +97,7 @@ def _pct(value: Decimal | float | None) -> str:
 
 def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
     """Read every figure of the report for ``year`` from the marts."""
-    data = ReportData(year=year)
+    data = ReportData(year=year, data_as_of=data_as_of(conn))
     year_start = date(year, 1, 1)
 
     year_rows = _rows(
@@ -266,13 +268,21 @@ def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]
     ]
 
 
+def as_of_text(as_of: datetime | None) -> str:
+    """``数据截至 Data as of 2024-05-01 06:00 UTC``, or a warning when the marts were never refreshed."""
+    if as_of is None:
+        return "数据截至 Data as of: 尚未刷新 the marts have not been refreshed yet"
+    return f"数据截至 Data as of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def render_report(data: ReportData, *, title: str = TITLE, nav: Nav | None = None, links: Sequence[Link] = ()) -> str:
     """The report as one HTML document on the shared layout (pure: no database, no files).
 
     Without ``nav`` it is the standalone file (no menu); the web app passes its menu and the year links.
     """
     return page(f"{title} · {data.year}", report_body(data), nav=nav, links=links,
-                subtitle=f"Agricultural product quality: certificates, sampling and inspection results, {data.year}")
+                subtitle=f"Agricultural product quality: certificates, sampling and inspection results, {data.year}"
+                         f" · {as_of_text(data.data_as_of)}")
 
 
 def report_body(data: ReportData) -> str:
@@ -374,7 +384,7 @@ At least 100 certificates and fewer than half the county's batches per 1,000 cer
          "全区 County"], under_rows, left=2) if under_rows else '<p class="note">无。None.</p>'}
 </section>
 </div>
-<footer>Generated from the analyst marts (schema mart) · 数据来源：分析数据集市</footer>
+<footer>Generated from the analyst marts (schema mart) · 数据来源：分析数据集市 · {escape(as_of_text(data.data_as_of))}</footer>
 """
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from agritrace.marts.report import ReportData, render_report
+from datetime import datetime
+
+from agritrace.marts.report import ReportData, as_of_text, render_report
 from agritrace.web.layout import PAGE, Link, Nav, page
 
 NAV = Nav("marts", "../")  # /ui/marts
 
 
-def marts_page(data: ReportData | None, years: list[int]) -> str:
+def marts_page(data: ReportData | None, years: list[int], as_of: datetime | None = None) -> str:
     """The report for ``data.year`` with links to the other ``years``; a note when the marts are empty."""
     if data is None:
         return page(PAGE["marts"].label, '<p class="empty">尚无数据。The marts are empty: load data and run the '
-                                         "marts refresh first.</p>", nav=NAV)
+                                         "marts refresh first.</p>", nav=NAV,
+                    subtitle=as_of_text(as_of))
     links = [Link(str(y), f"?year={y}", y == data.year) for y in years]
     return render_report(data, nav=NAV, links=links)

@@ -8,6 +8,9 @@ Mounted by the Airflow plugin under ``/agritrace``:
   any query parameter named after one of its columns filters on it, plus ``limit``/``offset``.
 - ``GET /ui/marts``: the yearly report (``?year=``) rendered as a page.
 
+Every API answer carries ``X-Data-As-Of``: when the marts were last refreshed (ISO 8601, the
+oldest last refresh among the marts; ``never`` before the first refresh); the page says it in its subtitle.
+
 Reads use the pipeline's warehouse connection in a read-only transaction and touch only the
 marts, so the page can never change data or show what analysts may not see. The queries are
 ``agritrace.marts.query`` and ``agritrace.marts.report``, the page ``agritrace.web.marts_page``.
@@ -17,11 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from agritrace.marts import query
-from agritrace.marts.refresh import mart_names
+from agritrace.marts.refresh import data_as_of, mart_names
 from agritrace.marts.report import available_years, load_report_data
 from agritrace.web.connections import read_only
 from agritrace.web.marts_page import marts_page as render_marts_page
@@ -31,10 +34,17 @@ MAX_ROWS = 10_000
 _RESERVED = {"limit", "offset"}
 
 
-def _rows(name: str, filters: dict[str, str], limit: int, offset: int, year: int | None = None) -> list[dict[str, Any]]:
+AS_OF_HEADER = "X-Data-As-Of"
+
+
+def _rows(response: Response, name: str, filters: dict[str, str], limit: int, offset: int,
+          year: int | None = None) -> list[dict[str, Any]]:
     try:
         with read_only() as conn:
-            return query.select_rows(conn, name, filters, limit, offset, year=year)
+            rows = query.select_rows(conn, name, filters, limit, offset, year=year)
+            as_of = data_as_of(conn)
+            response.headers[AS_OF_HEADER] = as_of.isoformat() if as_of else "never"
+            return rows
     except query.MartNotCreated as exc:
         raise HTTPException(503, str(exc)) from exc
     except query.UnknownColumn as exc:
@@ -43,6 +53,7 @@ def _rows(name: str, filters: dict[str, str], limit: int, offset: int, year: int
 
 @router.get("/api/marts/pass-rate")
 def pass_rate(
+    response: Response,
     period_type: str = Query("year", pattern="^(month|quarter|year)$"),
     year: int | None = None,
     task_type: str | None = None,
@@ -61,13 +72,14 @@ def pass_rate(
         }.items()
         if value is not None
     }
-    return _rows("pass_rate_by_period", filters, limit, offset, year)
+    return _rows(response, "pass_rate_by_period", filters, limit, offset, year)
 
 
 @router.get("/api/marts/{name}")
 def mart_rows(
     name: str,
     request: Request,
+    response: Response,
     limit: int = Query(1000, ge=1, le=MAX_ROWS),
     offset: int = Query(0, ge=0, le=2**63 - 1),
 ) -> list[dict[str, Any]]:
@@ -75,7 +87,7 @@ def mart_rows(
     names = mart_names()
     if name not in names:
         raise HTTPException(404, f"no mart named {name!r}; marts are: {', '.join(names)}")
-    return _rows(name, {k: v for k, v in request.query_params.items() if k not in _RESERVED}, limit, offset)
+    return _rows(response, name, {k: v for k, v in request.query_params.items() if k not in _RESERVED}, limit, offset)
 
 
 @router.get("/ui/marts", response_class=HTMLResponse)
@@ -83,4 +95,5 @@ def marts_page(year: int | None = None) -> HTMLResponse:
     with read_only() as conn:
         years = available_years(conn)
         data = load_report_data(conn, year if year in years else years[0]) if years else None
-    return HTMLResponse(render_marts_page(data, years))
+        as_of = data_as_of(conn)
+    return HTMLResponse(render_marts_page(data, years, as_of), headers={AS_OF_HEADER: as_of.isoformat() if as_of else "never"})
