@@ -78,7 +78,8 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db.sqlalchemy_url(metadata_url or db.airflow_metadata_url()),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # INFO: each file's task log says what came in, loaded and was quarantined.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": connection_json(warehouse),
         "AGRITRACE_HOME": str(cfg.home),
         "AGRITRACE_LANDING_DIR": str(cfg.landing_dir),

@@ -138,14 +138,24 @@ def ingest_landing_file(feed: str, path: str, run_id: str | None) -> list[dict]:
 
             # AirflowException, not AirflowFailException: the task's retries still apply.
             raise AirflowException(message) from None
-    for outcome in outcomes:
-        log.info("%s", outcome.summary())
     failed = [o for o in outcomes if o.status in ("held", "rejected")]
+    for outcome in outcomes:
+        if outcome in failed:
+            # An expected business outcome: what happened and where the file's rows are, in one line.
+            log.error("%s — its rows: %s", outcome.summary(), file_page(outcome.file_id))
+        else:
+            log.info("%s", outcome.summary())
     if failed:
         from airflow.sdk.exceptions import AirflowFailException
 
-        raise AirflowFailException("\n".join(o.summary() for o in failed))
+        raise AirflowFailException("; ".join(f"{o.file_name} {o.status} (file {o.file_id})" for o in failed))
     return [outcome.__dict__ for outcome in outcomes]
+
+
+def file_page(file_id: int | None) -> str:
+    """The data-quality page of one ledger file (its quarantined rows), on this Airflow's web server."""
+    base = os.environ.get("AIRFLOW__API__BASE_URL", "").rstrip("/")
+    return f"{base}/agritrace/ui/quality/quarantine?file_id={file_id}"
 
 
 def retry_orphans(feed: str) -> dict:
