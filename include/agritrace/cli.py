@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -379,7 +379,7 @@ def trace_lookup(
     except ValueError as exc:  # a window the lookup cannot honour (from after to …)
         _fail(str(exc))
     except KeyNotFound:
-        _fail(f"{key}: not found as a certificate, batch, producer, report, lot number or trace code")
+        _not_a_key(key)
     if format == "table":
         typer.echo(render_table(result))
     elif format == "json":
@@ -396,6 +396,25 @@ def trace_lookup(
         typer.echo(f"wrote {target}")
     else:
         _fail(f"--format must be table, json, csv or xlsx, not {format!r}")
+
+
+def _not_a_key(query: str) -> NoReturn:
+    """A query that names no record may be a name: list the producers and products it finds, as the page does."""
+    from agritrace import db
+    from agritrace.trace.lookup import search
+
+    with db.connect() as conn:
+        hits = search(conn, query, requested_by=os.environ.get("USER", "cli"), interface="cli")
+    if not hits.found:
+        _fail(f"{query}: not found as a certificate, batch, producer, report, lot number or trace code, "
+              "nor in any producer or product name")
+    typer.echo(f"{query} is no key; names containing it (trace one with `agritrace trace KEY`):")
+    for p in hits.producers:
+        typer.echo(f"  producer  {p.producer_id}  {p.producer_name}  {p.place}".rstrip())
+    for product in hits.products:
+        typer.echo(f"  product   {product.product_name}  (agritrace trace export --product {product.product_name} "
+                   "--from … --to …)")
+    raise typer.Exit(0)
 
 
 @trace_app.command("export")

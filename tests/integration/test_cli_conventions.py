@@ -66,3 +66,14 @@ def test_report_defaults_to_the_latest_year_with_data(ready: str) -> None:
 def test_explain_verdict_explains_a_supplied_verdict(ready: str) -> None:
     result = CliRunner().invoke(app, ["explain-verdict", "--product", "豇豆", "--analyte", "灭蝇胺", "--verdict", "不合格"])
     assert result.exit_code == 0 and "SUPPLIED" in result.stdout and "FAIL" in result.stdout
+
+
+def test_trace_by_a_name_lists_the_producers_it_finds(ready: str, landing) -> None:
+    from agritrace.pipeline import process_file
+    from warehouse_helpers import PRODUCER_COLUMNS, producer_row, uscc, write_csv
+
+    path = write_csv(landing / "producers" / "p.csv", PRODUCER_COLUMNS, [producer_row(uscc(7), name="盛达果蔬合作社")])
+    process_file(path, "producers", url=ready, use_gx=False)
+    result = CliRunner().invoke(app, ["trace", "盛达"])
+    assert result.exit_code == 0, result.output
+    assert "盛达果蔬合作社" in result.stdout and uscc(7) in result.stdout
