@@ -562,3 +562,51 @@ def test_marts_never_refreshed_say_so(warehouse):
     with psycopg.connect(warehouse) as conn:
         create_marts(conn)
         assert data_as_of(conn) is None
+
+
+def _marts_client() -> TestClient:
+    from agritrace.web.marts_routes import router
+
+    client = TestClient(FastAPI())
+    client.app.include_router(router, prefix="/agritrace")
+    return client
+
+
+def _csv(response) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+
+def test_page_tables_download_as_csv_and_xlsx_with_the_pages_figures(small):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = _marts_client()
+    page = client.get("/agritrace/ui/marts", params={"year": 2024}).text
+    assert 'href="marts/download/by_task?year=2024&amp;format=csv"' in page
+    response = client.get("/agritrace/ui/marts/download/by_task", params={"year": 2024, "format": "csv"})
+    assert "agritrace-by_task-2024.csv" in response.headers["content-disposition"]
+    rows = _csv(response)
+    detail = [r for r in rows if r["rollup"] == "no"]
+    total = sum(int(r["batches"]) for r in detail)
+    passed = sum(int(r["passed_batches"]) for r in detail)
+    # The page's "all sampling" headline: passed/judged batches.
+    assert (passed, total) == (7, 9) and f"{passed:,}/{total:,} 批次 batches" in page
+    grand = [r for r in rows if r["task_type"] == "all" and r["sampling_level"] == "all"]
+    assert [int(r["batches"]) for r in grand] == [total]
+
+    xlsx = client.get("/agritrace/ui/marts/download/by_task", params={"year": 2024, "format": "xlsx"})
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    values = list(sheet.values)
+    assert list(values[0]) == list(rows[0]) and len(values) == len(rows) + 1
+
+    analytes = _csv(client.get("/agritrace/ui/marts/download/analytes", params={"year": 2024}))
+    assert {r["analyte_name"] for r in analytes} >= {"恩诺沙星", "克百威"}
+    assert client.get("/agritrace/ui/marts/download/nope").status_code == 404
+    assert client.get("/agritrace/ui/marts/download/by_task", params={"format": "pdf"}).status_code == 422

@@ -8,7 +8,7 @@ menu), and ``report_html`` and ``write_report`` put them together for ``agritrac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -256,7 +256,7 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
     return table(headers, rows, columns=[""] * left + ["num"] * (len(headers) - left))
 
 
-def _without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def without_redundant_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop a task's all-levels row when the task ran at one level only (it would repeat that row)."""
     levels: dict[str, int] = {}
     for row in rows:
@@ -275,18 +275,30 @@ def as_of_text(as_of: datetime | None) -> str:
     return f"数据截至 Data as of {as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def render_report(data: ReportData, *, title: str = TITLE, nav: Nav | None = None, links: Sequence[Link] = ()) -> str:
+DownloadHref = Callable[[str, str], str]
+
+
+def render_report(data: ReportData, *, title: str = TITLE, nav: Nav | None = None, links: Sequence[Link] = (),
+                  download_href: DownloadHref | None = None) -> str:
     """The report as one HTML document on the shared layout (pure: no database, no files).
 
-    Without ``nav`` it is the standalone file (no menu); the web app passes its menu and the year links.
+    Without ``nav`` it is the standalone file (no menu); the web app passes its menu, the year links
+    and ``download_href(table, format)``, the address of a table's CSV or XLSX download.
     """
-    return page(f"{title} · {data.year}", report_body(data), nav=nav, links=links,
+    return page(f"{title} · {data.year}", report_body(data, download_href), nav=nav, links=links,
                 subtitle=f"Agricultural product quality: certificates, sampling and inspection results, {data.year}"
                          f" · {as_of_text(data.data_as_of)}")
 
 
-def report_body(data: ReportData) -> str:
-    """The report's sections: headline figures, trend, tables and charts."""
+def _downloads(download_href: DownloadHref | None, table: str) -> str:
+    if download_href is None:
+        return ""
+    links = " ".join(f'<a href="{escape(download_href(table, fmt))}" download>{fmt.upper()}</a>' for fmt in ("csv", "xlsx"))
+    return f'<p class="downloads">下载 Download: {links}</p>'
+
+
+def report_body(data: ReportData, download_href: DownloadHref | None = None) -> str:
+    """The report's sections: headline figures, trend, tables and charts (with download links when given)."""
     cards = "".join(card(f"{h.title_zh} · {h.title_en}", h.value, detail=h.detail) for h in data.headlines)
     task_rows = [
         [
@@ -295,7 +307,7 @@ def report_body(data: ReportData) -> str:
             f"{r['unconfirmed_batches']:,}", f"{r['pending_batches']:,}", _pct(r["pass_rate_pct"]),
             "–" if r["wilson_low_pct"] is None else f"{_pct(r['wilson_low_pct'])} – {_pct(r['wilson_high_pct'])}",
         ]
-        for r in _without_redundant_totals(data.by_task)
+        for r in without_redundant_totals(data.by_task)
     ]
     analyte_rows = [
         [
@@ -350,6 +362,7 @@ Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pendi
 <h2>按任务类型与级别<small>By task type and sampling level</small></h2>
 {_table(["任务类型 Task", "级别 Level", "判定批次 Judged", "合格 Passed", "不合格 Failed",
          "快检阳性 Unconfirmed", "待出 Pending", "合格率 Pass rate", "95% CI"], task_rows, left=2)}
+{_downloads(download_href, "by_task")}
 </section>
 <div class="grid2">
 <section>
@@ -368,6 +381,7 @@ Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pendi
 {_table(["检测项目 Analyte", "类型 Kind", "检测 Tested", "检出 Detected", "超限量 Exceeded",
          "禁用检出 Banned", "快检阳性 Unconfirmed", "不合格率 Rate", "最大倍数 Max ×limit"], analyte_rows, left=2)
  if analyte_rows else '<p class="note">本年度无不合格检测项目。No failed test items this year.</p>'}
+{_downloads(download_href, "analytes") if analyte_rows else ""}
 </section>
 <div class="grid2">
 <section>
@@ -375,6 +389,7 @@ Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pendi
 <p class="note">D 禁限用药物检出；C 其他不合格或快检阳性未确证；B 未抽检或每百张合格证抽检不足 1 批；A 抽检合格（近 12 个月）。
 D banned-substance failure; C other failure or unconfirmed positive; B not sampled or under 1 batch per 100 certificates; A sampled and clean (last 12 months).</p>
 {_table(["等级 Grade", "主体数 Producers"], risk_rows)}
+{_downloads(download_href, "risk_grades")}
 </section>
 <section>
 <h2>抽检覆盖不足<small>Under-sampled towns and categories</small></h2>
@@ -382,6 +397,7 @@ D banned-substance failure; C other failure or unconfirmed positive; B not sampl
 At least 100 certificates and fewer than half the county's batches per 1,000 certificates for the category.</p>
 {_table(["乡镇 Town", "类别 Category", "合格证 Certificates", "抽检批次 Batches", "每千张 per 1,000",
          "全区 County"], under_rows, left=2) if under_rows else '<p class="note">无。None.</p>'}
+{_downloads(download_href, "under_sampled") if under_rows else ""}
 </section>
 </div>
 <footer>Generated from the analyst marts (schema mart) · 数据来源：分析数据集市 · {escape(as_of_text(data.data_as_of))}</footer>

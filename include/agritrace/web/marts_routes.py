@@ -7,6 +7,8 @@ Mounted by the Airflow plugin under ``/agritrace``:
 - ``GET /api/marts/{name}``: rows of another mart (names whitelisted from ``sql/marts``);
   any query parameter named after one of its columns filters on it, plus ``limit``/``offset``.
 - ``GET /ui/marts``: the yearly report (``?year=``) rendered as a page.
+- ``GET /ui/marts/download/{table}?format=csv|xlsx``: a table of that page, with the page's
+  query parameters, so exactly the rows the page shows (``agritrace.marts.downloads``).
 
 Every API answer carries ``X-Data-As-Of``: when the marts were last refreshed (ISO 8601, the
 oldest last refresh among the marts; ``never`` before the first refresh); the page says it in its subtitle.
@@ -18,14 +20,16 @@ marts, so the page can never change data or show what analysts may not see. The 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from agritrace.marts import query
+from agritrace.marts import downloads, query
 from agritrace.marts.refresh import data_as_of, mart_names
-from agritrace.marts.report import available_years, load_report_data
+from agritrace.marts.report import ReportData, available_years, load_report_data
 from agritrace.web.connections import read_only
 from agritrace.web.marts_page import marts_page as render_marts_page
 
@@ -43,7 +47,7 @@ def _rows(response: Response, name: str, filters: dict[str, str], limit: int, of
         with read_only() as conn:
             rows = query.select_rows(conn, name, filters, limit, offset, year=year)
             as_of = data_as_of(conn)
-            response.headers[AS_OF_HEADER] = as_of.isoformat() if as_of else "never"
+            response.headers.update(_as_of_header(as_of))
             return rows
     except query.MartNotCreated as exc:
         raise HTTPException(503, str(exc)) from exc
@@ -90,10 +94,35 @@ def mart_rows(
     return _rows(response, name, {k: v for k, v in request.query_params.items() if k not in _RESERVED}, limit, offset)
 
 
-@router.get("/ui/marts", response_class=HTMLResponse)
-def marts_page(year: int | None = None) -> HTMLResponse:
+def _as_of_header(as_of: datetime | None) -> dict[str, str]:
+    return {AS_OF_HEADER: as_of.isoformat() if as_of else "never"}
+
+
+def _page_data(year: int | None) -> tuple[ReportData | None, list[int], datetime | None]:
+    """What the marts page shows for ``year`` (the latest year when it has none); None before any data."""
     with read_only() as conn:
         years = available_years(conn)
         data = load_report_data(conn, year if year in years else years[0]) if years else None
-        as_of = data_as_of(conn)
-    return HTMLResponse(render_marts_page(data, years, as_of), headers={AS_OF_HEADER: as_of.isoformat() if as_of else "never"})
+        return data, years, data_as_of(conn)
+
+
+@router.get("/ui/marts", response_class=HTMLResponse)
+def marts_page(year: int | None = None) -> HTMLResponse:
+    data, years, as_of = _page_data(year)
+    return HTMLResponse(render_marts_page(data, years, as_of), headers=_as_of_header(as_of))
+
+
+@router.get("/ui/marts/download/{table}")
+def marts_download(table: str, format: Literal["csv", "xlsx"] = "csv", year: int | None = None) -> Response:
+    """One table of the marts page as CSV or XLSX: the rows the page shows for the same query."""
+    if table not in downloads.TABLES:
+        raise HTTPException(404, f"no marts page table {table!r}; tables are: {', '.join(downloads.TABLES)}")
+    data, _, as_of = _page_data(year)
+    if data is None:
+        raise HTTPException(404, "the marts are empty: load data and run the marts refresh first")
+    name = f"agritrace-{table}-{data.year}.{format}"
+    headers = _as_of_header(as_of) | {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    if format == "xlsx":
+        return Response(downloads.xlsx_bytes(data, table), media_type=downloads.XLSX_TYPE, headers=headers)
+    # A byte-order mark so spreadsheet programs read the Chinese labels as UTF-8.
+    return Response("\ufeff" + downloads.csv_text(data, table), media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,0 +1,85 @@
+"""CSV and XLSX downloads of the tables on the marts page: the same rows the page shows.
+
+``table_rows(data, name)`` takes the ``ReportData`` the page was rendered from (same year, same
+filters), so a download never disagrees with the page. Values are the marts' own (numbers as
+numbers, codes as codes); the writers of ``agritrace.trace.cells`` defuse formula-leading text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agritrace.marts.report import ReportData, without_redundant_totals
+from agritrace.trace.cells import write_csv, write_xlsx
+
+
+@dataclass(frozen=True)
+class DownloadTable:
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: Callable[[ReportData], list[dict[str, Any]]]
+
+
+def _by_task(data: ReportData) -> list[dict[str, Any]]:
+    return [
+        {**r, "year": data.year, "rollup": r["task_type"] == "all" or r["sampling_level"] == "all"}
+        for r in without_redundant_totals(data.by_task)
+    ]
+
+
+def _risk(data: ReportData) -> list[dict[str, Any]]:
+    return [{"risk_grade": g, "producers": data.risk_grades.get(g, 0), "as_of_date": data.risk_as_of} for g in "ABCD"]
+
+
+def _year(key: str) -> Callable[[ReportData], list[dict[str, Any]]]:
+    return lambda data: [{**r, "year": data.year} for r in getattr(data, key)]
+
+
+TABLES: dict[str, DownloadTable] = {
+    t.name: t
+    for t in (
+        DownloadTable(
+            "by_task", "By task type and sampling level",
+            ("year", "task_type", "sampling_level", "rollup", "batches", "passed_batches", "failed_batches",
+             "unconfirmed_batches", "pending_batches", "pass_rate_pct", "wilson_low_pct", "wilson_high_pct"),
+            _by_task,
+        ),
+        DownloadTable(
+            "analytes", "Most exceeded analytes",
+            ("year", "analyte_code", "analyte_name", "test_kind", "tested", "detected", "exceeded", "banned_detected",
+             "unconfirmed_positives", "exceedance_rate_pct", "max_ratio_to_limit"),
+            _year("analytes"),
+        ),
+        DownloadTable("risk_grades", "Producer risk grades", ("risk_grade", "producers", "as_of_date"), _risk),
+        DownloadTable(
+            "under_sampled", "Under-sampled towns and categories",
+            ("year", "town", "product_category", "certificates", "batches_sampled", "batches_per_1000_certificates",
+             "reference_per_1000_certificates"),
+            _year("under_sampled"),
+        ),
+    )
+}
+FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_rows(data: ReportData, name: str) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """Header and rows of the page table ``name`` (a key of ``TABLES``)."""
+    table = TABLES[name]
+    return table.columns, [[row.get(c) for c in table.columns] for row in table.rows(data)]
+
+
+def csv_text(data: ReportData, name: str) -> str:
+    out = io.StringIO()
+    write_csv(out, *table_rows(data, name))
+    return out.getvalue()
+
+
+def xlsx_bytes(data: ReportData, name: str) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(buffer, {name: table_rows(data, name)})
+    return buffer.getvalue()
