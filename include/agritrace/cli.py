@@ -122,7 +122,8 @@ def db_stop() -> None:
 
 @app.command()
 def generate(
-    out: Annotated[Path | None, typer.Option(help="Landing folder to write into")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder to write into (default: .agritrace/generated)")] = None,
+    land: Annotated[bool, typer.Option("--land", help="Write into the landing folder, for the DAGs to ingest")] = False,
     seed: int = 2023,
     defects: Annotated[float, typer.Option(help="Share of extra defective rows to inject (0 = none)")] = 0.0,
     scale: Annotated[int | None, typer.Option(help="Stream this many inspection results (and as many certificates)")] = None,
@@ -132,7 +133,8 @@ def generate(
     from agritrace.config import settings
     from agritrace.synth import generate_demo, generate_scale
 
-    target = out or settings().landing_dir
+    # Generated files land only when asked: dropped into a live landing folder they would be ingested.
+    target = out or (settings().landing_dir if land else settings().home / "generated")
     if scale:
         summary = generate_scale(target, inspection_results=scale, certificates=scale,
                                  batches=batches or max(scale // 10, 1), seed=seed)
@@ -142,6 +144,7 @@ def generate(
         typer.echo(f"{feed:20} {count:>9,} rows in {len(summary.files.get(feed, []))} file(s)")
     if summary.defects:
         typer.echo("injected defects: " + ", ".join(f"{k} {v}" for k, v in summary.defects.items()))
+    typer.echo(f"in {target}" + ("" if land or out else " (add --land to write into the landing folder)"))
 
 
 @app.command()

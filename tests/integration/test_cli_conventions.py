@@ -77,3 +77,15 @@ def test_trace_by_a_name_lists_the_producers_it_finds(ready: str, landing) -> No
     result = CliRunner().invoke(app, ["trace", "盛达"])
     assert result.exit_code == 0, result.output
     assert "盛达果蔬合作社" in result.stdout and uscc(7) in result.stdout
+
+
+def test_generate_writes_beside_the_landing_folder_unless_told_to_land(tmp_path, monkeypatch) -> None:
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    monkeypatch.setenv("AGRITRACE_HOME", str(home))
+    monkeypatch.setenv("AGRITRACE_LANDING_DIR", str(landing))
+    result = CliRunner().invoke(app, ["generate", "--scale", "50"])
+    assert result.exit_code == 0, result.output
+    assert any((home / "generated").rglob("*.csv")) and not landing.exists()
+    assert "--land" in result.stdout
+    assert CliRunner().invoke(app, ["generate", "--scale", "50", "--land"]).exit_code == 0
+    assert any(landing.rglob("*.csv"))
