@@ -358,7 +358,8 @@ def report(year: Annotated[int | None, typer.Option(help="Year to report (defaul
 @trace_app.command("lookup")
 def trace_lookup(
     key: Annotated[str, typer.Argument(help="Certificate, batch, producer, report, lot number or trace code")],
-    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
+    format: Annotated[str, typer.Option("--format", help="table, json, csv, xlsx, or the recall list as "
+                                                       "recall-csv or recall-xlsx")] = "table",
     date_from: Annotated[str | None, typer.Option("--from", help="Window start (YYYY-MM-DD)")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Window end (YYYY-MM-DD)")] = None,
     recall_days: Annotated[int, typer.Option(help="Recall scope: ± days around a failing sample")] = 7,
@@ -370,7 +371,14 @@ def trace_lookup(
 
     from agritrace import db
     from agritrace.trace.lookup import KeyNotFound, MalformedKey, trace
-    from agritrace.trace.render import render_table, to_csv_rows, to_json, write_xlsx
+    from agritrace.trace.render import (
+        recall_csv_text,
+        render_table,
+        to_csv_rows,
+        to_json,
+        write_recall_xlsx,
+        write_xlsx,
+    )
 
     try:
         with db.connect() as conn:
@@ -389,7 +397,7 @@ def trace_lookup(
         typer.echo(to_json(result))
     elif format == "csv":
         handle = out.open("w", newline="", encoding="utf-8-sig") if out else sys.stdout
-        csv.writer(handle).writerows(to_csv_rows(result))
+        csv.writer(handle).writerows(to_csv_rows(result, bilingual=True))
         if out:
             handle.close()
             typer.echo(f"wrote {out}")
@@ -397,8 +405,18 @@ def trace_lookup(
         target = out or Path(f"trace-{key}.xlsx")
         write_xlsx(result, target)
         typer.echo(f"wrote {target}")
+    elif format == "recall-csv":
+        if out:
+            out.write_text(recall_csv_text(result), encoding="utf-8-sig", newline="")
+            typer.echo(f"wrote {out}")
+        else:
+            sys.stdout.write(recall_csv_text(result))
+    elif format == "recall-xlsx":
+        target = out or Path(f"recall-{key}.xlsx")
+        write_recall_xlsx(result, target)
+        typer.echo(f"wrote {target}")
     else:
-        _fail(f"--format must be table, json, csv or xlsx, not {format!r}")
+        _fail(f"--format must be table, json, csv, xlsx, recall-csv or recall-xlsx, not {format!r}")
 
 
 def _not_a_key(query: str) -> NoReturn:

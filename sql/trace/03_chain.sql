@@ -14,7 +14,10 @@
 --   forward      buyers named on the chain's certificates
 --   recall       for every failing batch: the same producer's certificates issued within
 --                ± p_recall_days of the sampling date (and the certificate the sample came with),
---                and other producers' failures of the same product and analyte in the window
+--                and other producers' failures of the same product and analyte in the window; its
+--                totals (kg, counted units per unit, certificates, buyers) and each buyer with a
+--                contact: core.certificates holds none for buyers, so the producer's phone (masked
+--                unless p_include_personal) as the person who knows the buyer
 -- Lists of certificates and batches stop at 500 rows each (anchors first); the totals say how
 -- many there were.
 create function trace.chain(
@@ -327,11 +330,60 @@ as $$
             rc.batch_no as failing_batch_no,
             rc.reason,
             c.product_name = rc.product_name as same_product,
-            c.issue_date - rc.sampling_date as days_from_sample
+            c.issue_date - rc.sampling_date as days_from_sample,
+            -- core.certificates holds no contact for the buyer: the producer who shipped the lot
+            -- knows the buyer, so the producer's phone (masked unless personal data may be shown)
+            -- is the contact to ask
+            case when c.buyer is null then null
+                 when p_include_personal then p.contact_phone
+                 else trace.mask_phone(p.contact_phone) end as buyer_contact,
+            case when c.buyer is not null then 'producer' end as buyer_contact_via
         from recall_candidates as rc
         join core.certificates as c on c.certificate_no = rc.certificate_no
+        left join core.producers as p on p.producer_id = c.producer_id
         order by c.certificate_no, (rc.reason = 'sampled_lot') desc, (c.product_name = rc.product_name) desc,
                  abs(c.issue_date - rc.sampling_date)
+    ),
+
+    recall_buyers as (
+        -- each buyer to notify, with whom to ask for its contact (the producer who shipped to it)
+        select
+            rc.buyer,
+            count(*) as certificates,
+            sum(rc.quantity_kg) as quantity_kg,
+            coalesce(
+                (select jsonb_object_agg(u.unit, u.quantity order by u.unit)
+                 from (select x.unit, sum(x.quantity) as quantity
+                       from recall_certificates as x
+                       where x.buyer = rc.buyer and x.quantity_kg is null
+                       group by x.unit) as u),
+                '{}'::jsonb
+            ) as counted_units,
+            min(rc.producer_id) as producer_id,
+            (select p.producer_name from core.producers as p where p.producer_id = min(rc.producer_id))
+                as producer_name,
+            min(rc.buyer_contact) as contact,
+            'producer' as contact_via,
+            jsonb_agg(rc.certificate_no order by rc.issue_date, rc.certificate_no) as certificate_nos
+        from recall_certificates as rc
+        where rc.buyer is not null
+        group by rc.buyer
+    ),
+
+    recall_totals as (
+        -- weights add up in kg; counted units (头, 只, 箱, 羽, 尾 …) cannot, so each is summed apart
+        select
+            (select count(*) from recall_certificates) as certificates,
+            (select count(distinct buyer) from recall_certificates) as buyers,
+            (select sum(quantity_kg) from recall_certificates) as quantity_kg,
+            coalesce(
+                (select jsonb_object_agg(u.unit, u.quantity order by u.unit)
+                 from (select unit, sum(quantity) as quantity
+                       from recall_certificates
+                       where quantity_kg is null
+                       group by unit) as u),
+                '{}'::jsonb
+            ) as counted_units
     ),
 
     other_producer_failures as (
@@ -442,6 +494,11 @@ as $$
                 ),
                 'other_producer_failures', coalesce(
                     (select jsonb_agg(to_jsonb(f) order by f.sampling_date, f.batch_no) from other_producer_failures as f),
+                    '[]'::jsonb
+                ),
+                'totals', (select to_jsonb(t) from recall_totals as t),
+                'buyer_contacts', coalesce(
+                    (select jsonb_agg(to_jsonb(b) order by b.certificates desc, b.buyer) from recall_buyers as b),
                     '[]'::jsonb
                 )
             ),

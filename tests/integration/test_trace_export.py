@@ -71,7 +71,7 @@ def test_export_is_audited(trace_warehouse, events):
 def test_csv_neutralises_formula_leading_cells(events, tmp_path):
     path = write_events_csv(events, tmp_path / "events.csv")
     rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    destinations = {r["destination"] for r in rows if r["destination"]}
+    destinations = {r["收货方 destination"] for r in rows if r["收货方 destination"]}
     assert '\'=HYPERLINK("http://x")' in destinations and "'@金塘农贸市场" in destinations
     assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values())
 

@@ -17,6 +17,43 @@ from typing import IO, Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+# Chinese labels for the codes the exports show (Chinese first, the code after it, so a reader gets
+# the word and a program or a colleague still finds the code). The product categories are
+# ref.product_categories (reference/data/product_categories.csv).
+LABELS_ZH: dict[str, str] = {
+    # product categories
+    "vegetables": "蔬菜",
+    "fruits": "水果",
+    "tea": "茶叶",
+    "livestock": "畜禽",
+    "eggs": "禽蛋",
+    "aquatic": "水产品",
+    # chain record kinds
+    "certificate": "合格证",
+    "test_item": "检测项目",
+    "buyer": "收货方",
+    "recall_certificate": "召回范围内合格证",
+    "other_producer_failure": "其他主体同品种同项目不合格",
+    "correction": "更正记录",
+    # traceability events
+    "certificate_issued": "开具合格证",
+    "shipped": "发货",
+    "sampled": "抽样",
+    "tested": "检测",
+}
+
+
+def header(zh: str, code: str) -> str:
+    """A bilingual column header, Chinese first: ``合格证编号 certificate_no``."""
+    return f"{zh} {code}"
+
+
+def label(code: Any) -> Any:
+    """A code with its Chinese label in front (``蔬菜 vegetables``); other values pass unchanged."""
+    if isinstance(code, str) and code in LABELS_ZH:
+        return f"{LABELS_ZH[code]} {code}"
+    return code
+
 
 def neutralise(value: Any) -> Any:
     """The value with formula-leading text defused; anything that is not text passes unchanged."""

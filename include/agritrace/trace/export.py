@@ -29,6 +29,7 @@ from agritrace.trace.lookup import Interface
 
 __all__ = [
     "EVENT_COLUMNS",
+    "EVENT_HEADERS",
     "events_csv_text",
     "events_for_product",
     "to_epcis",
@@ -68,6 +69,37 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "batch_no",
 )
 
+# Chinese first in the CSV/XLSX headers (``合格证编号 certificate_no`` style); the event dicts and
+# EPCIS keep the bare names.
+EVENT_HEADERS_ZH: dict[str, str] = {
+    "traceability_lot_code": "追溯批次码",
+    "tlc_kind": "批次码类型",
+    "lot_no": "批次号",
+    "trace_code": "追溯码",
+    "event_type": "事件类型",
+    "event_sequence": "事件序号",
+    "event_date": "事件日期",
+    "product_description": "产品名称",
+    "product_code": "产品代码",
+    "product_category": "产品类别",
+    "quantity": "数量",
+    "unit_of_measure": "单位",
+    "quantity_kg": "折合千克",
+    "location_description": "地点",
+    "location_region": "地区代码",
+    "producer_id": "生产主体代码",
+    "producer_name": "生产主体名称",
+    "destination": "收货方",
+    "reference_document_type": "凭证类型",
+    "reference_document_number": "凭证编号",
+    "disposition": "处置状态",
+    "detail": "详情",
+    "batch_no": "抽检批次号",
+}
+EVENT_HEADERS: tuple[str, ...] = tuple(cells.header(EVENT_HEADERS_ZH[c], c) for c in EVENT_COLUMNS)
+# Columns holding codes shown with their Chinese label (蔬菜 vegetables).
+_LABELLED = frozenset({"product_category", "event_type"})
+
 _EVENTS = "select * from trace.product_events(%s, %s, %s, requested_by => %s, interface => %s)"
 
 
@@ -99,12 +131,13 @@ def events_for_product(
 
 
 def _rows(events: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[event.get(column) for column in EVENT_COLUMNS] for event in events]
+    return [[cells.label(event.get(column)) if column in _LABELLED else event.get(column) for column in EVENT_COLUMNS]
+            for event in events]
 
 
 def events_csv_text(events: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    cells.write_csv(out, EVENT_COLUMNS, _rows(events))
+    cells.write_csv(out, EVENT_HEADERS, _rows(events))
     return out.getvalue()
 
 
@@ -116,4 +149,4 @@ def write_events_csv(events: list[dict[str, Any]], path: Path | str) -> Path:
 
 
 def write_events_xlsx(events: list[dict[str, Any]], path: Path | str | IO[bytes]) -> Path | IO[bytes]:
-    return cells.write_xlsx(path, {"events": (EVENT_COLUMNS, _rows(events))})
+    return cells.write_xlsx(path, {"events": (EVENT_HEADERS, _rows(events))})

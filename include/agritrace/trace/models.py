@@ -177,6 +177,15 @@ class RecallCertificate(_Model):
     reason: str  # sampled_lot | issued_within_recall_days
     same_product: bool
     days_from_sample: int
+    # Who to ask for the buyer: the certificates hold no buyer contact, so the producer who shipped
+    # the lot (phone masked unless personal data was requested); empty when no buyer is named.
+    buyer_contact: str | None = None
+    buyer_contact_via: str | None = None  # producer
+
+    @property
+    def why_zh(self) -> str:
+        """Why, in Chinese: the sampled lot itself, or a lot issued within the recall days."""
+        return RECALL_REASONS_ZH.get(self.reason, self.reason)
 
     @property
     def why(self) -> str:
@@ -208,11 +217,58 @@ class OtherProducerFailure(_Model):
         return self.producer_name or self.producer_id
 
 
+RECALL_REASONS_ZH = {"sampled_lot": "抽检样品所附批次", "issued_within_recall_days": "抽检前后召回天数内开具"}
+
+
+def counted(units: dict[str, float]) -> str:
+    """Counted units as text, ``80 箱, 12 头``; empty when there are none."""
+    return ", ".join(f"{plain(quantity)} {unit}" for unit, quantity in units.items())
+
+
+class RecallTotals(_Model):
+    """What the recall scope adds up to: kg over the weighed lots, counted units (头, 箱 …) apart."""
+
+    certificates: int = 0
+    buyers: int = 0
+    quantity_kg: float | None = None  # sum over certificates whose unit is a weight
+    counted_units: dict[str, float] = {}  # unit -> quantity, for units that are counts
+
+    @property
+    def amount(self) -> str:
+        """``800 kg + 80 箱``: the kg total and each counted unit."""
+        parts = [f"{plain(self.quantity_kg)} kg"] if self.quantity_kg is not None else []
+        if self.counted_units:
+            parts.append(counted(self.counted_units).replace(", ", " + "))
+        return " + ".join(parts) or "-"
+
+
+class RecallBuyer(_Model):
+    """A buyer to notify and whom to ask for it (no buyer contact is held: the producer who shipped to it)."""
+
+    buyer: str
+    certificates: int
+    quantity_kg: float | None = None
+    counted_units: dict[str, float] = {}
+    producer_id: str | None = None
+    producer_name: str | None = None
+    contact: str | None = None  # masked unless personal data was requested
+    contact_via: str = "producer"
+    certificate_nos: list[str] = []
+
+    @property
+    def contact_text(self) -> str:
+        """``138****5678 (producer 茂南区绿源蔬菜专业合作社 knows the buyer)``."""
+        who = self.producer_name or self.producer_id or "-"
+        return f"{self.contact or '-'} ({self.contact_via} {who} knows the buyer)"
+
+
 class Recall(_Model):
     failing_batch_nos: list[str] = []
     certificates: list[RecallCertificate] = []
     buyers: list[str] = []
     other_producer_failures: list[OtherProducerFailure] = []
+    totals: RecallTotals = RecallTotals()
+    buyer_contacts: list[RecallBuyer] = []
 
 
 class Summary(_Model):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from agritrace.trace import cells
-from agritrace.trace.models import Certificate, RecallCertificate, TraceResult, plain
+from agritrace.trace.models import Certificate, RecallCertificate, TraceResult, counted, plain
 
 CHAIN_COLUMNS: tuple[str, ...] = (
     "record",
@@ -49,6 +49,54 @@ CHAIN_COLUMNS: tuple[str, ...] = (
 )
 
 
+# Chinese first in every exported header: ``合格证编号 certificate_no``.
+CHAIN_HEADERS_ZH: dict[str, str] = {
+    "record": "记录类型",
+    "failing": "不合格",
+    "producer_id": "生产主体代码",
+    "producer_name": "生产主体名称",
+    "certificate_no": "合格证编号",
+    "product_name": "产品名称",
+    "issue_date": "开具日期",
+    "quantity": "数量",
+    "unit": "单位",
+    "buyer": "收货方",
+    "batch_no": "抽检批次号",
+    "sampling_date": "抽样日期",
+    "task_type": "任务类型",
+    "analyte": "检测项目",
+    "result": "检测结果",
+    "result_unit": "结果单位",
+    "value_mg_kg": "折算值mg/kg",
+    "limit": "限量",
+    "limit_unit": "限量单位",
+    "limit_kind": "限量类型",
+    "verdict": "判定",
+    "verdict_basis": "判定依据",
+    "verdict_reason": "判定说明",
+    "standard": "标准",
+    "method": "检测方法",
+    "lab": "检测机构",
+    "report_no": "报告编号",
+    "tested_on": "检测日期",
+    "note": "备注",
+}
+
+# The recall list: one row per certificate in the recall scope, then a totals row.
+RECALL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("certificate_no", "合格证编号"),
+    ("issue_date", "开具日期"),
+    ("product_name", "产品名称"),
+    ("quantity", "数量"),
+    ("unit", "单位"),
+    ("quantity_kg", "折合千克"),
+    ("buyer", "收货方"),
+    ("buyer_contact", "收货方联系方式"),
+    ("failing_batch_no", "不合格样品批次"),
+    ("why", "列入原因"),
+)
+RECALL_TOTAL_LABEL = "合计 total"
+
 RECORD_KINDS: tuple[str, ...] = ("certificate", "test_item", "buyer", "recall_certificate", "other_producer_failure",
                                  "correction")
 
@@ -58,12 +106,22 @@ def to_json(result: TraceResult, *, indent: int | None = 2) -> str:
     return json.dumps(result.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=indent)
 
 
-def to_csv_rows(result: TraceResult) -> list[list[Any]]:
+def chain_header(*, bilingual: bool = True) -> list[str]:
+    """The chain's header: ``合格证编号 certificate_no`` …, or the bare column names for programs."""
+    if not bilingual:
+        return list(CHAIN_COLUMNS)
+    return [cells.header(CHAIN_HEADERS_ZH[column], column) for column in CHAIN_COLUMNS]
+
+
+def to_csv_rows(result: TraceResult, *, bilingual: bool = False) -> list[list[Any]]:
     """Header plus one row per record: certificate, test item, buyer, recall certificate, other failure.
 
     The ``record`` column says which; a spreadsheet filter on it gives each part of the chain.
+    ``bilingual`` (what the files people open get) puts Chinese first in the header and in front of
+    the record kind (``合格证 certificate``); without it the header is the bare column names and the
+    record kind its code, for programs.
     """
-    rows: list[list[Any]] = [list(CHAIN_COLUMNS)]
+    rows: list[list[Any]] = [chain_header(bilingual=False)]
 
     def row(**values: Any) -> list[Any]:
         return [plain(values.get(column)) for column in CHAIN_COLUMNS]
@@ -104,6 +162,8 @@ def to_csv_rows(result: TraceResult) -> list[list[Any]]:
     for x in result.corrections:
         rows.append(row(record="correction", **{_CORRECTED_KEY.get(x.record, "note"): x.key},
                         note=f"{x.record} {x.key}: {x.what_changed}; {x.provenance}"))
+    if bilingual:
+        return [chain_header()] + [[cells.label(r[0]), *r[1:]] for r in rows[1:]]
     return rows
 
 
@@ -114,7 +174,7 @@ _CORRECTED_KEY = {"producer": "producer_id", "certificate": "certificate_no", "b
 
 def to_csv_text(result: TraceResult) -> str:
     """The chain as CSV text, formula-leading text defused (``cells``)."""
-    rows = to_csv_rows(result)
+    rows = to_csv_rows(result, bilingual=True)
     out = io.StringIO()
     cells.write_csv(out, rows[0], rows[1:])
     return out.getvalue()
@@ -122,12 +182,58 @@ def to_csv_text(result: TraceResult) -> str:
 
 def write_xlsx(result: TraceResult, path: Path | str | IO[bytes]) -> Path | IO[bytes]:
     """The chain as a workbook: one sheet per record kind, formula-leading text defused."""
-    rows = to_csv_rows(result)
+    rows = to_csv_rows(result, bilingual=True)
     header, body = rows[0], rows[1:]
     sheets = {"chain": (header, body)}
     for kind in RECORD_KINDS:
-        sheets[kind] = (header, [r for r in body if r[0] == kind])
+        sheets[kind] = (header, [r for r in body if r[0] == cells.label(kind)])
     return cells.write_xlsx(path, sheets)
+
+
+def recall_rows(result: TraceResult) -> tuple[list[str], list[list[Any]]]:
+    """The recall list: bilingual header, one row per certificate in the recall scope, a totals row.
+
+    The buyer contact is the producer's phone (the certificates hold none for buyers), masked
+    unless the trace was asked with personal data shown. The totals row carries the kg total in
+    the kg column, the counted units (``80 箱``) in the unit column, and the number of
+    certificates and buyers.
+    """
+    header = [cells.header(zh, column) for column, zh in RECALL_COLUMNS]
+    recall, totals = result.recall, result.recall.totals
+    rows: list[list[Any]] = []
+    for c in recall.certificates:
+        values = {"certificate_no": c.certificate_no, "issue_date": c.issue_date, "product_name": c.product_name,
+                  "quantity": c.quantity, "unit": c.unit, "quantity_kg": c.quantity_kg, "buyer": c.buyer,
+                  "buyer_contact": _contact(result, c), "failing_batch_no": c.failing_batch_no,
+                  "why": f"{c.why_zh} · {c.why}"}
+        rows.append([plain(values[column]) for column, _ in RECALL_COLUMNS])
+    rows.append([plain(v) for v in (
+        RECALL_TOTAL_LABEL, None, None, None, counted(totals.counted_units) or None, totals.quantity_kg,
+        f"{totals.buyers} 个收货方 buyers", None, "; ".join(recall.failing_batch_nos),
+        f"{totals.certificates} 张合格证 certificates",
+    )])
+    return header, rows
+
+
+def _contact(result: TraceResult, c: RecallCertificate) -> str | None:
+    if c.buyer is None or c.buyer_contact is None:
+        return None
+    who = result.producer_name(c.producer_id) or c.producer_id
+    return f"{c.buyer_contact} (生产主体 producer {who})"
+
+
+def recall_csv_text(result: TraceResult) -> str:
+    """The recall list as CSV text, formula-leading text defused (``cells``)."""
+    header, rows = recall_rows(result)
+    out = io.StringIO()
+    cells.write_csv(out, header, rows)
+    return out.getvalue()
+
+
+def write_recall_xlsx(result: TraceResult, path: Path | str | IO[bytes]) -> Path | IO[bytes]:
+    """The recall list as a one-sheet workbook, formula-leading text defused."""
+    header, rows = recall_rows(result)
+    return cells.write_xlsx(path, {"recall": (header, rows)})
 
 
 def render_table(result: TraceResult) -> str:
@@ -195,8 +301,15 @@ def render_table(result: TraceResult) -> str:
         [[c.certificate_no, c.issue_date, c.product_name, f"{_num(c.quantity)} {c.unit}", c.buyer or "-", c.why]
          for c in recall.certificates],
     )
+    totals = recall.totals
+    lines.append(f"  total: {totals.amount}   {totals.certificates} certificates, {totals.buyers} buyers")
     if recall.buyers:
         lines.append(f"  buyers to notify: {', '.join(recall.buyers)}")
+    lines += _table(
+        ["buyer", "certificates", "kg", "counted", "contact"],
+        [[x.buyer, x.certificates, _num(x.quantity_kg), counted(x.counted_units) or "-", x.contact_text]
+         for x in recall.buyer_contacts],
+    )
     failures = recall.other_producer_failures
     lines.append(
         "  other producers failing the same product and analyte in the window:"

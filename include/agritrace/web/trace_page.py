@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from agritrace.trace.models import SearchResult, TraceResult, plain
+from agritrace.trace.models import SearchResult, TraceResult, counted, plain
 from agritrace.web.layout import PAGE, Nav, e, page, pill, table
 
 NAV = Nav("trace", "../")  # /ui/trace
@@ -175,15 +175,33 @@ def _chain(r: TraceResult, from_date: str, to_date: str, recall_days: int) -> st
     if not recall.failing_batch_nos:
         parts.append('<p class="note">No failing sample in this chain.</p>')
         return "".join(parts)
+    totals = recall.totals
+    recall_downloads = " ".join(
+        f'<a href="{e(base + "?" + urlencode({**params, "format": fmt}))}" download>{label}</a>'
+        for fmt, label in (("recall-csv", "CSV"), ("recall-xlsx", "XLSX"))
+    )
     parts.append(
         f"<p>Failing samples: <strong>{e(', '.join(recall.failing_batch_nos))}</strong>. "
         f"Buyers to notify: {e(', '.join(recall.buyers))}</p>"
     )
+    parts.append(
+        f'<p class="totals">Total · 合计: <strong>{e(totals.amount)}</strong> · '
+        f"{e(totals.certificates)} certificates · 合格证, {e(totals.buyers)} buyers · 收货方</p>"
+    )
+    parts.append(f'<p class="downloads">Recall list · 召回清单: {recall_downloads}</p>')
     parts.append(table(
-        ["Certificate", "Issued", "Product", "Quantity", "Buyer", "Why"],
-        [[e(c.certificate_no), e(c.issue_date), e(c.product_name), _amount(c.quantity, c.unit), e(c.buyer),
-          e(c.why)] for c in recall.certificates],
+        ["Certificate", "Issued", "Product", "Quantity", "kg", "Buyer", "Why"],
+        [[e(c.certificate_no), e(c.issue_date), e(c.product_name), _amount(c.quantity, c.unit),
+          _number(c.quantity_kg), e(c.buyer), e(c.why)] for c in recall.certificates],
     ))
+    if recall.buyer_contacts:
+        parts.append("<p>Buyers to notify and whom to ask · 需通知的收货方（联系方式由发货的生产主体提供）:</p>")
+        parts.append(table(
+            ["Buyer", "Certificates", "kg", "Counted", "Contact", "Via"],
+            [[e(x.buyer), e(x.certificates), _number(x.quantity_kg), e(counted(x.counted_units)), e(x.contact),
+              e(f"{x.contact_via} {x.producer_name or x.producer_id or ''}".strip())]
+             for x in recall.buyer_contacts],
+        ))
     failures = recall.other_producer_failures
     if not failures:
         parts.append('<p class="note">No other producer failed the same product and analyte in the window.</p>')

@@ -2,7 +2,8 @@
 
     GET /api/trace/search?q=…                              names (producers, products) containing q
     GET /api/trace/export?product=…&from=…&to=…&format=…   events for a product: csv | xlsx | epcis
-    GET /api/trace/{key}?from=…&to=…&recall_days=…         the chain (format json | csv | xlsx)
+    GET /api/trace/{key}?from=…&to=…&recall_days=…         the chain (format json | csv | xlsx), or the
+                                                           recall list (format recall-csv | recall-xlsx)
     GET /ui/trace?q=…                                      the page: search box, chain, recall scope
 
 Mount the router under a prefix (the Airflow plugin uses ``/agritrace``); the page links are
@@ -28,7 +29,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from agritrace import db
-from agritrace.trace import export, lookup
+from agritrace.trace import export, lookup, render
 from agritrace.trace.keys import KeyNotFound, MalformedKey
 from agritrace.trace.models import Problem, SearchResult, TraceResult
 from agritrace.web.trace_page import render_page
@@ -136,7 +137,10 @@ def trace_key(
     to_date: ToDate = None,
     recall_days: Annotated[int, Query(ge=0, le=90, description="days either side of a failing sample")] = 7,
     key_type: Annotated[str | None, Query(description="force one key type when a key is ambiguous")] = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: Annotated[
+        Literal["json", "csv", "xlsx", "recall-csv", "recall-xlsx"],
+        Query(description="json, the chain as csv | xlsx, or the recall list as recall-csv | recall-xlsx"),
+    ] = "json",
 ) -> TraceResult | Response:
     try:
         with db.connect() as conn:
@@ -165,6 +169,16 @@ def trace_key(
         buffer = io.BytesIO()
         lookup.write_xlsx(result, buffer)
         return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"trace-{result.key}.xlsx"))
+    if format == "recall-csv":
+        return Response(
+            "\ufeff" + render.recall_csv_text(result),
+            media_type="text/csv; charset=utf-8",
+            headers=_attachment(f"recall-{result.key}.csv"),
+        )
+    if format == "recall-xlsx":
+        buffer = io.BytesIO()
+        render.write_recall_xlsx(result, buffer)
+        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"recall-{result.key}.xlsx"))
     return result
 
 
