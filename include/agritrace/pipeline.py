@@ -31,7 +31,7 @@ from agritrace.contracts import feed as get_feed
 from agritrace.feed_steps import FEED_STEPS
 from agritrace.ingest import FileRejected, load_profiles
 from agritrace.ingest.landing import Refusal, held_path, move_to, refusal
-from agritrace.ingest.streams import feed_streams, whole_rows, with_last
+from agritrace.ingest.streams import feed_streams, rows_fingerprint, whole_rows, with_last
 from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
 from agritrace.load.copy import create_staging
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 class FileOutcome:
     feed: str
     file_name: str
-    status: str  # loaded | held | rejected | skipped | busy
+    status: str  # loaded | held | rejected | skipped | busy | changed
     file_id: int | None = None
     rows_in: int = 0
     rows_loaded: int = 0
@@ -65,6 +65,7 @@ class FileOutcome:
     top_reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     profile: str | None = None
+    content_sha256: str | None = None
 
     def summary(self) -> str:
         counts = f"{self.rows_in} in, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
@@ -197,7 +198,16 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                     conn, this_file_id, status=outcome.status, rows_in=outcome.rows_in,
                     rows_loaded=outcome.rows_loaded, rows_quarantined=outcome.rows_quarantined,
                     message=outcome.message or None, encoding=outcome.encoding, source_profile=outcome.profile,
+                    content_sha256=outcome.content_sha256,
                 )
+        except SameRows as same:
+            # The load rolled back: nothing of the repeat is kept but its ledger row.
+            message = (f"same rows as file {same.file_id} ({excerpt(same.file_name, 120)}), already processed: "
+                       "nothing loaded again")
+            ledger.finish_file(lock_conn, this_file_id, status="duplicate", rows_in=same.rows_in, rows_loaded=0,
+                               rows_quarantined=0, message=message, content_sha256=same.content_sha256,
+                               duplicate_of=same.file_id)
+            outcome = FileOutcome(name, path.name, "skipped", this_file_id, rows_in=same.rows_in, message=message)
         except FileChanged:
             outcome = _reject(lock_conn, name, path, this_file_id, FileRejected(
                 path, "the file changed while it was being loaded; nothing of this version was loaded, and the "
@@ -229,8 +239,10 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     # drop the pages of files validated before (or at the same time as) this one.
     docs_folder = Path(feed.name) / str(file_id)
 
+    content = hashlib.sha256()
     for number, (parsed, last) in enumerate(with_last(chunks)):
         outcome.rows_in += len(parsed.raw)
+        content.update(rows_fingerprint(parsed.raw))
         outcome.encoding, outcome.profile = parsed.encoding, parsed.profile
         if parsed.raw.empty:
             continue
@@ -257,6 +269,10 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                 key = f"{reason['rule']}:{reason['column']}"
                 reasons_count[key] = reasons_count.get(key, 0) + 1
     outcome.top_reasons = dict(sorted(reasons_count.items(), key=lambda kv: -kv[1]))
+    outcome.content_sha256 = content.hexdigest()
+    earlier = ledger.earlier_delivery_of_rows(conn, feed.name, outcome.content_sha256, file_id)
+    if earlier is not None:
+        raise SameRows(*earlier, rows_in=outcome.rows_in, content_sha256=outcome.content_sha256)
     share = (outcome.rows_quarantined - waiting_for_parent) / outcome.rows_in if outcome.rows_in else 0.0
     if outcome.rows_in and share > gate_share:
         outcome.status = "held"
@@ -331,6 +347,14 @@ def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, refere
 
 class FileChanged(Exception):
     """The file's content changed between its claim and the end of its load."""
+
+
+class SameRows(Exception):
+    """The file carries exactly the rows an earlier file of the feed delivered."""
+
+    def __init__(self, file_id: int, file_name: str, *, rows_in: int, content_sha256: str) -> None:
+        super().__init__(f"same rows as file {file_id}")
+        self.file_id, self.file_name, self.rows_in, self.content_sha256 = file_id, file_name, rows_in, content_sha256
 
 
 def _reject(lock_conn: psycopg.Connection, feed_name: str, path: Path, file_id: int, exc: FileRejected) -> FileOutcome:

@@ -138,3 +138,29 @@ def test_an_unexpected_failure_in_one_file_is_recorded_and_the_next_file_loads(
                      [certificate_row(shared.keys.certificate(), shared.producer_id)])
     [loaded] = shared.load(good, "certificates")
     assert loaded.status == "loaded"
+
+
+def test_the_same_rows_in_other_bytes_are_the_same_delivery(shared: Warehouse, landing_dir: Path) -> None:
+    """An export saved again by a spreadsheet program: other bytes, same cells (one of them bad)."""
+    import openpyxl
+
+    rows = [certificate_row(shared.keys.certificate(), shared.producer_id) for _ in range(9)]
+    rows.append(certificate_row(shared.keys.certificate(), shared.producer_id, quantity="-5"))
+    first = write_csv(landing_dir / "certificates" / "export.csv", CERTIFICATE_COLUMNS, rows)
+    [loaded] = shared.load(first, "certificates")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(CERTIFICATE_COLUMNS))
+    for row in rows:
+        sheet.append([row[c] for c in CERTIFICATE_COLUMNS])
+    again = landing_dir / "certificates" / "export-resaved.xlsx"
+    book.save(again)
+
+    [outcome] = shared.load(again, "certificates")
+
+    assert outcome.status == "skipped" and f"same rows as file {loaded.file_id}" in outcome.message
+    ledger = ledger_row(shared.url, outcome.file_id)
+    assert (ledger["status"], ledger["duplicate_of"], ledger["rows_loaded"]) == ("duplicate", loaded.file_id, 0)
+    assert query(shared.url, "select count(*) from quarantine.rows where file_id = %s", (outcome.file_id,)) == [(0,)]
+    assert query(shared.url, "select count(*) from dq.validation_runs where file_id = %s", (outcome.file_id,)) == [(0,)]
+    assert (landing_dir / "certificates" / "archive" / f"{outcome.file_id}_export-resaved.xlsx").exists()

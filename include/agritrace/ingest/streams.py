@@ -76,3 +76,9 @@ def _first_chunk(chunks: Iterator) -> list:
             break
         seen.add(parsed.feed)
     return head
+
+
+def rows_fingerprint(raw: pd.DataFrame) -> bytes:
+    """The rows' cells under their canonical columns, in order, as bytes to hash: equal for the same
+    cells whatever file format, encoding, header spelling or source row numbers carried them."""
+    return ",".join(raw.columns).encode() + pd.util.hash_pandas_object(raw, index=False).to_numpy().tobytes()

@@ -86,17 +86,31 @@ def record_delivery(conn: psycopg.Connection, file_id: int, file_name: str, outc
 
 def finish_file(conn: psycopg.Connection, file_id: int, *, status: str, rows_in: int | None,
                 rows_loaded: int | None, rows_quarantined: int | None, message: str | None,
-                encoding: str | None = None, source_profile: str | None = None) -> None:
+                encoding: str | None = None, source_profile: str | None = None,
+                content_sha256: str | None = None, duplicate_of: int | None = None) -> None:
     conn.execute(
         """
         update ops.files
            set status = %s, rows_in = %s, rows_loaded = %s, rows_quarantined = %s, message = %s,
                encoding = coalesce(%s, encoding), source_profile = coalesce(%s, source_profile),
+               content_sha256 = coalesce(%s, content_sha256), duplicate_of = %s,
                finished_at = clock_timestamp()  -- now() would be the load transaction's start
          where file_id = %s
         """,
-        (status, rows_in, rows_loaded, rows_quarantined, message, encoding, source_profile, file_id),
+        (status, rows_in, rows_loaded, rows_quarantined, message, encoding, source_profile, content_sha256,
+         duplicate_of, file_id),
     )
+
+
+def earlier_delivery_of_rows(conn: psycopg.Connection, feed: str, content_sha256: str,
+                             file_id: int) -> tuple[int, str] | None:
+    """The file (id, name) that first delivered the same rows to ``feed``, if another did."""
+    return conn.execute(
+        """select file_id, file_name from ops.files
+            where feed = %s and content_sha256 = %s and file_id <> %s and status in ('loaded', 'held')
+            order by file_id limit 1""",
+        (feed, content_sha256, file_id),
+    ).fetchone()
 
 
 

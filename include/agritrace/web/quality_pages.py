@@ -18,7 +18,7 @@ SUMMARY_ROOT = "../"  # /ui/quality
 QUARANTINE_ROOT = "../../"  # /ui/quality/quarantine
 
 STATUS_PILL = {"loaded": ("ok", "loaded"), "held": ("bad", "HELD"), "rejected": ("bad", "REJECTED"),
-               "processing": ("wait", "processing")}
+               "processing": ("wait", "processing"), "duplicate": ("ok", "same rows again")}
 KIND_PILL = {"orphan": ("wait", "orphan · waits"), "unknown_analyte": ("warn", "unknown analyte"),
              "unknown_product": ("warn", "unknown product"), "other": ("bad", "bad values")}
 DAY_PILL = {"ok": ("ok", "OK"), "warn": ("warn", "check"), "bad": ("bad", "ACTION")}
