@@ -610,3 +610,50 @@ def test_page_tables_download_as_csv_and_xlsx_with_the_pages_figures(small):
     assert {r["analyte_name"] for r in analytes} >= {"恩诺沙星", "克百威"}
     assert client.get("/agritrace/ui/marts/download/nope").status_code == 404
     assert client.get("/agritrace/ui/marts/download/by_task", params={"format": "pdf"}).status_code == 422
+
+
+def test_marts_page_filters_narrow_the_page_and_its_downloads(small):
+    client = _marts_client()
+    query = {"year": 2024, "task_type": "supervisory_sampling"}
+    page = client.get("/agritrace/ui/marts", params=query)
+    assert page.status_code == 200 and "已筛选 Filtered" in page.text
+    assert '<option value="supervisory_sampling" selected>' in page.text
+    assert "2/2 批次 batches" not in page.text and "1/2 批次 batches" in page.text  # supervisory, all levels
+    rows = _csv(client.get("/agritrace/ui/marts/download/by_task", params=query))
+    assert {r["task_type"] for r in rows} == {"supervisory_sampling"}
+    assert sum(int(r["batches"]) for r in rows if r["rollup"] == "no") == 2
+
+    aquatic = {"year": 2024, "product_category": "aquatic"}
+    analytes = _csv(client.get("/agritrace/ui/marts/download/analytes", params=aquatic))
+    assert [(r["analyte_name"], r["exceeded"]) for r in analytes] == [("恩诺沙星", "1")]
+    by_task = _csv(client.get("/agritrace/ui/marts/download/by_task", params=aquatic))
+    assert {r["product_category"] for r in by_task} == {"aquatic"}
+
+    xinpo = {"year": 2024, "town": "新坡镇"}
+    risk = _csv(client.get("/agritrace/ui/marts/download/risk_grades", params=xinpo))
+    assert {r["risk_grade"]: int(r["producers"]) for r in risk} == {"A": 0, "B": 1, "C": 0, "D": 0}
+    under = _csv(client.get("/agritrace/ui/marts/download/under_sampled", params=xinpo))
+    assert [r["town"] for r in under] == ["新坡镇"]
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"town": "nowhere"}, "unknown town 'nowhere'; the marts hold: "),
+    ({"product_category": "grain"}, "unknown product_category 'grain'; the marts hold: aquatic, eggs"),
+    ({"task_type": "x"}, "unknown task_type 'x'"),
+    ({"sampling_level": "galactic"}, "unknown sampling_level 'galactic'; the marts hold: city, district, province"),
+    ({"year": 1999}, "no data for year 1999; the marts hold: 2024, 2022"),
+])
+def test_unknown_filter_values_are_a_clear_400(small, params, message):
+    client = _marts_client()
+    for path in ("/agritrace/ui/marts", "/agritrace/ui/marts/download/by_task"):
+        response = client.get(path, params=params)
+        assert response.status_code == 400 and message in response.json()["detail"], response.text
+
+
+def test_pass_rates_compare_with_the_previous_year(both):
+    client = _marts_client()
+    query = {"year": 2024, "task_type": "routine_monitoring", "sampling_level": "district"}
+    page = client.get("/agritrace/ui/marts", params=query).text
+    assert "2023 合格率 Pass rate" in page and "98.12%" in page and "-12.41 pp" in page  # 6/7 = 85.71% in 2024
+    [row] = _csv(client.get("/agritrace/ui/marts/download/by_task", params=query))
+    assert (row["pass_rate_pct"], row["prev_year_pass_rate_pct"], row["change_pct_points"]) == ("85.71", "98.12", "-12.41")

@@ -115,3 +115,15 @@ def test_report_without_data_is_still_a_complete_offline_page():
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert "98.12%" in html and "No data" in html
     assert 'src="http' not in html and 'href="http' not in html and "<script" not in html
+
+
+def test_wide_tables_scroll_instead_of_being_cut_off():
+    from agritrace.web.layout import STYLE, table
+
+    assert table(["a"] * 12, [["1"] * 12]).startswith('<div class="scroll">')
+    assert ".scroll { overflow-x: auto; }" in STYLE and ".grid2 > * { min-width: 0; }" in STYLE
+
+
+def test_standalone_report_has_no_filter_form_or_download_links():
+    html = render_report(ReportData(year=2024))
+    assert "<form" not in html and 'class="downloads"' not in html and "marts/download" not in html

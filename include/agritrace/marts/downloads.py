@@ -26,7 +26,8 @@ class DownloadTable:
 
 def _by_task(data: ReportData) -> list[dict[str, Any]]:
     return [
-        {**r, "year": data.year, "rollup": r["task_type"] == "all" or r["sampling_level"] == "all"}
+        {**r, "year": data.year, "product_category": data.filters.product_category or "all",
+         "rollup": r["task_type"] == "all" or r["sampling_level"] == "all"}
         for r in without_redundant_totals(data.by_task)
     ]
 
@@ -44,8 +45,9 @@ TABLES: dict[str, DownloadTable] = {
     for t in (
         DownloadTable(
             "by_task", "By task type and sampling level",
-            ("year", "task_type", "sampling_level", "rollup", "batches", "passed_batches", "failed_batches",
-             "unconfirmed_batches", "pending_batches", "pass_rate_pct", "wilson_low_pct", "wilson_high_pct"),
+            ("year", "product_category", "task_type", "sampling_level", "rollup", "batches", "passed_batches",
+             "failed_batches", "unconfirmed_batches", "pending_batches", "pass_rate_pct", "wilson_low_pct",
+             "wilson_high_pct", "prev_year_pass_rate_pct", "change_pct_points"),
             _by_task,
         ),
         DownloadTable(

@@ -62,6 +62,7 @@ class ReportData:
     risk_as_of: date | None = None
     under_sampled: list[dict[str, Any]] = field(default_factory=list)
     data_as_of: datetime | None = None
+    filters: Filters = field(default_factory=lambda: Filters())
 
 
 def available_years(conn: psycopg.Connection) -> list[int]:
@@ -82,7 +83,7 @@ def available_years(conn: psycopg.Connection) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _rows(conn: psycopg.Connection, query: str, params: tuple = ()) -> list[dict[str, Any]]:
+def _rows(conn: psycopg.Connection, query: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, params).fetchall()
 
@@ -95,22 +96,94 @@ def _pct(value: Decimal | float | None) -> str:
     return "–" if value is None else f"{float(value):.2f}%"
 
 
-def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
-    """Read every figure of the report for ``year`` from the marts."""
-    data = ReportData(year=year, data_as_of=data_as_of(conn))
-    year_start = date(year, 1, 1)
+FILTERS = ("town", "product_category", "task_type", "sampling_level")
+FILTER_LABELS = {"town": "乡镇 Town", "product_category": "类别 Category", "task_type": "任务类型 Task",
+                 "sampling_level": "级别 Level"}
+# Which page sections each filter narrows; the others come from marts without that dimension.
+FILTER_SCOPE = {
+    "town": "certificates, town chart, risk grades, under-sampled",
+    "product_category": "pass rates, trend, category chart, analytes, certificates, under-sampled",
+    "task_type": "pass rates, trend, category and town charts",
+    "sampling_level": "pass rates, trend, category chart",
+}
 
-    year_rows = _rows(
-        conn,
-        """
+
+class UnknownFilterValue(ValueError):
+    """A filter value the marts do not hold."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The marts page's filters; None is not filtered."""
+
+    town: str | None = None
+    product_category: str | None = None
+    task_type: str | None = None
+    sampling_level: str | None = None
+
+    def active(self) -> dict[str, str]:
+        return {k: v for k in FILTERS if (v := getattr(self, k)) is not None}
+
+
+def filter_options(conn: psycopg.Connection) -> dict[str, list[str]]:
+    """The values each filter may take: those present in the marts (roll-up 'all' excluded)."""
+    def values(query: str) -> list[str]:
+        return [r[0] for r in conn.execute(query).fetchall()]
+
+    return {
+        "town": values("select town from mart.pass_rate_by_town union select town from mart.sampling_coverage "
+                       "where town <> 'all' order by 1"),
+        "product_category": values("select distinct product_category from mart.pass_rate_by_period "
+                                   "where product_category <> 'all' order by 1"),
+        "task_type": values("select distinct task_type from mart.pass_rate_by_period where task_type <> 'all' order by 1"),
+        "sampling_level": values("select distinct sampling_level from mart.pass_rate_by_period "
+                                 "where sampling_level <> 'all' order by 1"),
+    }
+
+
+def check_filters(options: dict[str, list[str]], given: dict[str, str | None]) -> Filters:
+    """``Filters`` from query values ('' = not filtered); a value the marts do not hold raises ``UnknownFilterValue``."""
+    chosen: dict[str, str] = {}
+    for key in FILTERS:
+        value = given.get(key)
+        if value in (None, ""):
+            continue
+        if value not in options[key]:
+            allowed = ", ".join(options[key]) or "(none)"
+            raise UnknownFilterValue(f"unknown {key} {value!r}; the marts hold: {allowed}")
+        chosen[key] = value
+    return Filters(**chosen)
+
+
+def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Filters()) -> ReportData:
+    """Read every figure of the report for ``year`` from the marts, narrowed by ``filters``."""
+    data = ReportData(year=year, data_as_of=data_as_of(conn), filters=filters)
+    year_start = date(year, 1, 1)
+    p: dict[str, Any] = {
+        "year": year, "year_start": year_start, "town": filters.town, "category": filters.product_category,
+        "task": filters.task_type, "level": filters.sampling_level,
+    }
+    by_task_query = """
         select task_type, sampling_level, batches, passed_batches, failed_batches, unconfirmed_batches,
                pending_batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
         from mart.pass_rate_by_period
-        where period_type = 'year' and period_start = %s and region_code = 'all' and product_category = 'all'
+        where period_type = 'year' and period_start = %(year_start)s and region_code = 'all'
+          and product_category = coalesce(%(category)s::text, 'all')
+          and (%(task)s::text is null or task_type = %(task)s)
+          and (%(level)s::text is null or sampling_level = %(level)s)
         order by task_type = 'all', task_type, sampling_level = 'all' desc, sampling_level
-        """,
-        (year_start,),
-    )
+        """
+    year_rows = _rows(conn, by_task_query, p)
+    previous = {
+        (r["task_type"], r["sampling_level"]): r["pass_rate_pct"]
+        for r in _rows(conn, by_task_query, p | {"year_start": date(year - 1, 1, 1)})
+    }
+    for row in year_rows:
+        before = previous.get((row["task_type"], row["sampling_level"]))
+        row["prev_year_pass_rate_pct"] = before
+        row["change_pct_points"] = (
+            None if before is None or row["pass_rate_pct"] is None else row["pass_rate_pct"] - before
+        )
     by_key = {(r["task_type"], r["sampling_level"]): r for r in year_rows}
     data.by_task = [r for r in year_rows if r["task_type"] != "all" or r["sampling_level"] == "all"]
 
@@ -119,17 +192,24 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
         """
         select coalesce(sum(certificates), 0) as certificates, count(distinct producer_id) as producers,
                coalesce(sum(quantity_kg), 0) as quantity_kg
-        from mart.certificate_issuance where extract(year from month) = %s
+        from mart.certificate_issuance where extract(year from month) = %(year)s
+          and (%(town)s::text is null or town = %(town)s)
+          and (%(category)s::text is null or product_category = %(category)s)
         """,
-        (year,),
+        p,
     )[0]
+    # Without a category filter an analyte's 'all' row is its total; with one, the category's product rows.
+    analyte_rows = """
+        (case when %(category)s::text is null then product_code = 'all'
+              else product_code <> 'all' and product_category = %(category)s end)
+        """
     banned = _rows(
         conn,
-        """
+        f"""
         select coalesce(sum(banned_detected), 0) as banned, coalesce(sum(exceeded), 0) as exceeded
-        from mart.analyte_exceedance where year = %s and product_code = 'all'
+        from mart.analyte_exceedance where year = %(year)s and {analyte_rows}
         """,
-        (year,),
+        p,
     )[0]
     data.headlines = [
         Headline(
@@ -165,10 +245,11 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
             """
             select period_start, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
             from mart.pass_rate_by_period
-            where period_type = 'month' and extract(year from period_start) = %s and task_type = 'all'
-              and sampling_level = 'all' and region_code = 'all' and product_category = 'all'
+            where period_type = 'month' and extract(year from period_start) = %(year)s
+              and task_type = coalesce(%(task)s::text, 'all') and sampling_level = coalesce(%(level)s::text, 'all')
+              and region_code = 'all' and product_category = coalesce(%(category)s::text, 'all')
             """,
-            (year,),
+            p,
         )
     }
     for month in range(1, 13):
@@ -191,11 +272,13 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
             """
             select product_category, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
             from mart.pass_rate_by_period
-            where period_type = 'year' and period_start = %s and task_type = 'all' and sampling_level = 'all'
+            where period_type = 'year' and period_start = %(year_start)s
+              and task_type = coalesce(%(task)s::text, 'all') and sampling_level = coalesce(%(level)s::text, 'all')
               and region_code = 'all' and product_category <> 'all' and batches > 0
+              and (%(category)s::text is null or product_category = %(category)s)
             order by pass_rate_pct, product_category
             """,
-            (year_start,),
+            p,
         )
     ]
     data.by_town = [
@@ -209,28 +292,41 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
                    mart.wilson_low_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_low_pct,
                    mart.wilson_high_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_high_pct
             from mart.pass_rate_by_town
-            where period_type = 'year' and period_start = %s and task_type = 'all'
+            where period_type = 'year' and period_start = %(year_start)s and task_type = coalesce(%(task)s::text, 'all')
+              and (%(town)s::text is null or town = %(town)s)
             group by town
             having sum(batches) > 0
             order by pass_rate_pct, town
             limit 20
             """,
-            (year_start,),
+            p,
         )
     ]
     data.analytes = _rows(
         conn,
-        """
-        select analyte_name, analyte_code, test_kind, tested, detected, exceeded, banned_detected,
-               unconfirmed_positives, exceedance_rate_pct, max_ratio_to_limit
+        f"""
+        select analyte_name, analyte_code, test_kind, sum(tested) as tested, sum(detected) as detected,
+               sum(exceeded) as exceeded, sum(banned_detected) as banned_detected,
+               sum(unconfirmed_positives) as unconfirmed_positives,
+               case when %(category)s::text is null then max(exceedance_rate_pct)
+                    else round(100.0 * sum(exceeded + banned_detected) / nullif(sum(tested), 0), 2)
+               end as exceedance_rate_pct,
+               max(max_ratio_to_limit) as max_ratio_to_limit
         from mart.analyte_exceedance
-        where year = %s and product_code = 'all' and (exceeded + banned_detected + unconfirmed_positives) > 0
-        order by exceeded + banned_detected desc, unconfirmed_positives desc, detected desc, analyte_code
+        where year = %(year)s and {analyte_rows}
+        group by analyte_name, analyte_code, test_kind
+        having sum(exceeded + banned_detected + unconfirmed_positives) > 0
+        order by sum(exceeded + banned_detected) desc, sum(unconfirmed_positives) desc, sum(detected) desc, analyte_code
         limit 10
         """,
-        (year,),
+        p,
     )
-    risk = _rows(conn, "select risk_grade, count(*) as producers, max(as_of_date) as as_of from mart.producer_risk group by 1")
+    risk = _rows(
+        conn,
+        "select risk_grade, count(*) as producers, max(as_of_date) as as_of from mart.producer_risk "
+        "where %(town)s::text is null or town = %(town)s group by 1",
+        p,
+    )
     data.risk_grades = {grade: 0 for grade in "ABCD"} | {r["risk_grade"]: r["producers"] for r in risk}
     data.risk_as_of = max((r["as_of"] for r in risk), default=None)
     data.under_sampled = _rows(
@@ -239,10 +335,12 @@ def load_report_data(conn: psycopg.Connection, year: int) -> ReportData:
         select town, product_category, certificates, batches_sampled, batches_per_1000_certificates,
                reference_per_1000_certificates
         from mart.sampling_coverage
-        where year = %s and under_sampled and town <> 'all'
+        where year = %(year)s and under_sampled and town <> 'all'
+          and (%(town)s::text is null or town = %(town)s)
+          and (%(category)s::text is null or product_category = %(category)s)
         order by batches_per_1000_certificates nulls first, certificates desc
         """,
-        (year,),
+        p,
     )
     return data
 
@@ -279,15 +377,36 @@ DownloadHref = Callable[[str, str], str]
 
 
 def render_report(data: ReportData, *, title: str = TITLE, nav: Nav | None = None, links: Sequence[Link] = (),
-                  download_href: DownloadHref | None = None) -> str:
+                  download_href: DownloadHref | None = None, before: str = "") -> str:
     """The report as one HTML document on the shared layout (pure: no database, no files).
 
     Without ``nav`` it is the standalone file (no menu); the web app passes its menu, the year links
-    and ``download_href(table, format)``, the address of a table's CSV or XLSX download.
+    and ``download_href(table, format)``, the address of a table's CSV or XLSX download; ``before``
+    is HTML put above the report (the page's filter form).
     """
-    return page(f"{title} · {data.year}", report_body(data, download_href), nav=nav, links=links,
+    return page(f"{title} · {data.year}", before + filters_note(data.filters) + report_body(data, download_href),
+                nav=nav, links=links,
                 subtitle=f"Agricultural product quality: certificates, sampling and inspection results, {data.year}"
                          f" · {as_of_text(data.data_as_of)}")
+
+
+def _change(points: Decimal | float | None) -> str:
+    """Year-over-year change in percentage points, signed; – when either year has no judged batch."""
+    return "–" if points is None else f"{float(points):+.2f} pp"
+
+
+def filters_note(filters: Filters) -> str:
+    """A banner naming the active filters and the sections each one narrows; empty when unfiltered."""
+    active = filters.active()
+    if not active:
+        return ""
+    items = "".join(
+        f"<li>{escape(FILTER_LABELS[k])} = {escape(label(k, v) if k != 'town' else v)}: "
+        f"{escape(FILTER_SCOPE[k])}</li>"
+        for k, v in active.items()
+    )
+    return (f'<section class="banner warn">已筛选 Filtered; other sections come from marts without that '
+            f"dimension and are not narrowed:<ul>{items}</ul></section>")
 
 
 def _downloads(download_href: DownloadHref | None, table: str) -> str:
@@ -306,6 +425,7 @@ def report_body(data: ReportData, download_href: DownloadHref | None = None) -> 
             f"{r['batches']:,}", f"{r['passed_batches']:,}", f"{r['failed_batches']:,}",
             f"{r['unconfirmed_batches']:,}", f"{r['pending_batches']:,}", _pct(r["pass_rate_pct"]),
             "–" if r["wilson_low_pct"] is None else f"{_pct(r['wilson_low_pct'])} – {_pct(r['wilson_high_pct'])}",
+            _pct(r.get("prev_year_pass_rate_pct")), _change(r.get("change_pct_points")),
         ]
         for r in without_redundant_totals(data.by_task)
     ]
@@ -361,7 +481,8 @@ Pass rate = passed ÷ judged batches; unconfirmed rapid-test positives and pendi
 <section>
 <h2>按任务类型与级别<small>By task type and sampling level</small></h2>
 {_table(["任务类型 Task", "级别 Level", "判定批次 Judged", "合格 Passed", "不合格 Failed",
-         "快检阳性 Unconfirmed", "待出 Pending", "合格率 Pass rate", "95% CI"], task_rows, left=2)}
+         "快检阳性 Unconfirmed", "待出 Pending", "合格率 Pass rate", "95% CI",
+         f"{data.year - 1} 合格率 Pass rate", "同比 Change (pp)"], task_rows, left=2)}
 {_downloads(download_href, "by_task")}
 </section>
 <div class="grid2">

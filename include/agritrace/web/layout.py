@@ -37,6 +37,7 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px; p
 section > h2 { margin-top: 0; border-bottom: 0; } h2 small { font-weight: 400; color: var(--muted); font-size: .8rem;
                                                               margin-left: .5rem; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 0 1.2rem; }
+.grid2 > * { min-width: 0; } /* a wide table scrolls inside its column instead of stretching the grid */
 @media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; margin: .3rem 0 1rem; width: 100%; }

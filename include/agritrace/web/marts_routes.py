@@ -6,7 +6,9 @@ Mounted by the Airflow plugin under ``/agritrace``:
   year, task_type, sampling_level, region_code, product_category (pass ``all`` for a total).
 - ``GET /api/marts/{name}``: rows of another mart (names whitelisted from ``sql/marts``);
   any query parameter named after one of its columns filters on it, plus ``limit``/``offset``.
-- ``GET /ui/marts``: the yearly report (``?year=``) rendered as a page.
+- ``GET /ui/marts``: the yearly report (``?year=``) rendered as a page, with filters ``town``,
+  ``product_category``, ``task_type``, ``sampling_level`` (checked against the values the marts
+  hold: an unknown value or year is a 400 that lists them) and a year-over-year column.
 - ``GET /ui/marts/download/{table}?format=csv|xlsx``: a table of that page, with the page's
   query parameters, so exactly the rows the page shows (``agritrace.marts.downloads``).
 
@@ -29,7 +31,14 @@ from fastapi.responses import HTMLResponse
 
 from agritrace.marts import downloads, query
 from agritrace.marts.refresh import data_as_of, mart_names
-from agritrace.marts.report import ReportData, available_years, load_report_data
+from agritrace.marts.report import (
+    ReportData,
+    UnknownFilterValue,
+    available_years,
+    check_filters,
+    filter_options,
+    load_report_data,
+)
 from agritrace.web.connections import read_only
 from agritrace.web.marts_page import marts_page as render_marts_page
 
@@ -98,26 +107,52 @@ def _as_of_header(as_of: datetime | None) -> dict[str, str]:
     return {AS_OF_HEADER: as_of.isoformat() if as_of else "never"}
 
 
-def _page_data(year: int | None) -> tuple[ReportData | None, list[int], datetime | None]:
-    """What the marts page shows for ``year`` (the latest year when it has none); None before any data."""
+PageData = tuple[ReportData | None, list[int], datetime | None, dict[str, list[str]]]
+
+
+def _page_data(year: int | None, given: dict[str, str | None]) -> PageData:
+    """What the marts page shows for ``year`` and the filters ``given``; None before any data.
+
+    A year the marts do not hold, or a filter value they do not hold, is a 400 naming the values they do hold.
+    """
     with read_only() as conn:
         years = available_years(conn)
-        data = load_report_data(conn, year if year in years else years[0]) if years else None
-        return data, years, data_as_of(conn)
+        as_of = data_as_of(conn)
+        if not years:
+            return None, years, as_of, {}
+        if year is not None and year not in years:
+            raise HTTPException(400, f"no data for year {year}; the marts hold: {', '.join(map(str, years))}")
+        options = filter_options(conn)
+        try:
+            filters = check_filters(options, given)
+        except UnknownFilterValue as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return load_report_data(conn, year or years[0], filters), years, as_of, options
 
 
 @router.get("/ui/marts", response_class=HTMLResponse)
-def marts_page(year: int | None = None) -> HTMLResponse:
-    data, years, as_of = _page_data(year)
-    return HTMLResponse(render_marts_page(data, years, as_of), headers=_as_of_header(as_of))
+def marts_page(
+    year: int | None = None, town: str | None = None, product_category: str | None = None,
+    task_type: str | None = None, sampling_level: str | None = None,
+) -> HTMLResponse:
+    """The report for a year, narrowed by town, product category, task type and sampling level."""
+    given = {"town": town, "product_category": product_category, "task_type": task_type,
+             "sampling_level": sampling_level}
+    data, years, as_of, options = _page_data(year, given)
+    return HTMLResponse(render_marts_page(data, years, as_of, options), headers=_as_of_header(as_of))
 
 
 @router.get("/ui/marts/download/{table}")
-def marts_download(table: str, format: Literal["csv", "xlsx"] = "csv", year: int | None = None) -> Response:
+def marts_download(
+    table: str, format: Literal["csv", "xlsx"] = "csv", year: int | None = None, town: str | None = None,
+    product_category: str | None = None, task_type: str | None = None, sampling_level: str | None = None,
+) -> Response:
     """One table of the marts page as CSV or XLSX: the rows the page shows for the same query."""
     if table not in downloads.TABLES:
         raise HTTPException(404, f"no marts page table {table!r}; tables are: {', '.join(downloads.TABLES)}")
-    data, _, as_of = _page_data(year)
+    given = {"town": town, "product_category": product_category, "task_type": task_type,
+             "sampling_level": sampling_level}
+    data, _, as_of, _ = _page_data(year, given)
     if data is None:
         raise HTTPException(404, "the marts are empty: load data and run the marts refresh first")
     name = f"agritrace-{table}-{data.year}.{format}"
