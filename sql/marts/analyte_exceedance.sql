@@ -116,11 +116,11 @@ comment on column mart.analyte_exceedance.analyte_code is
 comment on column mart.analyte_exceedance.analyte_name is
     'Analyte name: the most frequent reported name for the code.';
 comment on column mart.analyte_exceedance.product_category is
-    'Category of the sampled product (''unknown'' when not classified), or ''all'' on the analyte''s total row.';
+    'Category of the sampled product (''unknown'' when not classified), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_category <> ''all'' before summing.';
 comment on column mart.analyte_exceedance.product_code is
-    'Product reference code (''unknown'' when the sampled name could not be coded), or ''all'' on the analyte''s total row.';
+    'Product reference code (''unknown'' when the sampled name could not be coded), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_code <> ''all'' before summing.';
 comment on column mart.analyte_exceedance.product_name is
-    'Product name (most frequent sampled name for a coded product), or ''all'' on the analyte''s total row.';
+    'Product name (most frequent sampled name for a coded product), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_name <> ''all'' before summing.';
 comment on column mart.analyte_exceedance.tested is
     'Test items of this analyte.';
 comment on column mart.analyte_exceedance.detected is

@@ -108,13 +108,13 @@ comment on column mart.pass_rate_by_period.period_type is
 comment on column mart.pass_rate_by_period.period_start is
     'First day of the period (calendar month, quarter or year of the sampling date).';
 comment on column mart.pass_rate_by_period.task_type is
-    'routine_monitoring 例行监测 | supervisory_sampling 监督抽查 | special_campaign 专项整治 | rapid_test 快速检测, or ''all'' = total over every task type.';
+    'routine_monitoring 例行监测 | supervisory_sampling 监督抽查 | special_campaign 专项整治 | rapid_test 快速检测, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
 comment on column mart.pass_rate_by_period.sampling_level is
-    'district 区县 | city 市 | province 省 | national 国家, or ''all'' = total over every level.';
+    'district 区县 | city 市 | province 省 | national 国家, or ''all'' = total over every level. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with sampling_level <> ''all'' before summing.';
 comment on column mart.pass_rate_by_period.region_code is
-    '6-digit county code where the sample was taken (the producer''s county when the batch has none; ''unknown'' when neither is known), or ''all'' = total over every region.';
+    '6-digit county code where the sample was taken (the producer''s county when the batch has none; ''unknown'' when neither is known), or ''all'' = total over every region. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with region_code <> ''all'' before summing.';
 comment on column mart.pass_rate_by_period.product_category is
-    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' = total over every category.';
+    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' = total over every category. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_category <> ''all'' before summing.';
 comment on column mart.pass_rate_by_period.batches is
     'Judged batches: batch_verdict pass or fail. The denominator of the pass rate.';
 comment on column mart.pass_rate_by_period.passed_batches is

@@ -99,7 +99,7 @@ comment on column mart.pass_rate_by_product.period_type is
 comment on column mart.pass_rate_by_product.period_start is
     'First day of the calendar month or year of the sampling date.';
 comment on column mart.pass_rate_by_product.task_type is
-    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type.';
+    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
 comment on column mart.pass_rate_by_product.product_category is
     'vegetables | fruits | tea | livestock | eggs | aquatic; ''unknown'' when not classified.';
 comment on column mart.pass_rate_by_product.product_code is

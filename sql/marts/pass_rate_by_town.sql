@@ -103,7 +103,7 @@ comment on column mart.pass_rate_by_town.period_type is
 comment on column mart.pass_rate_by_town.period_start is
     'First day of the calendar month or year of the sampling date.';
 comment on column mart.pass_rate_by_town.task_type is
-    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type.';
+    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
 comment on column mart.pass_rate_by_town.region_code is
     '6-digit county code where the batch was sampled, else the producer''s county; ''unknown'' when neither is known.';
 comment on column mart.pass_rate_by_town.town is

@@ -152,11 +152,11 @@ comment on materialized view mart.sampling_coverage is
 comment on column mart.sampling_coverage.year is
     'Calendar year (issue year for certificates, sampling year for batches).';
 comment on column mart.sampling_coverage.region_code is
-    '6-digit county code (the producer''s; for batches the sampling place''s when given), or ''all'' on roll-up rows.';
+    '6-digit county code (the producer''s; for batches the sampling place''s when given), or ''all'' on roll-up rows. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with region_code <> ''all'' before summing.';
 comment on column mart.sampling_coverage.town is
-    'Producer''s town (乡镇/街道); ''unknown'' for batches without a known producer; ''all'' on roll-up rows.';
+    'Producer''s town (乡镇/街道); ''unknown'' for batches without a known producer; ''all'' on roll-up rows. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with town <> ''all'' before summing.';
 comment on column mart.sampling_coverage.product_category is
-    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' on the year''s total row.';
+    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' on the year''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_category <> ''all'' before summing.';
 comment on column mart.sampling_coverage.certificates is
     'Certificates issued in the year.';
 comment on column mart.sampling_coverage.batches_sampled is

@@ -592,12 +592,15 @@ def test_page_tables_download_as_csv_and_xlsx_with_the_pages_figures(small):
     response = client.get("/agritrace/ui/marts/download/by_task", params={"year": 2024, "format": "csv"})
     assert "agritrace-by_task-2024.csv" in response.headers["content-disposition"]
     rows = _csv(response)
-    detail = [r for r in rows if r["rollup"] == "no"]
-    total = sum(int(r["batches"]) for r in detail)
-    passed = sum(int(r["passed_batches"]) for r in detail)
-    # The page's "all sampling" headline: passed/judged batches.
+    # Roll-up rows are left out by default, so the column sums to the page's "all sampling" headline.
+    assert {r["rollup"] for r in rows} == {"no"}
+    total = sum(int(r["batches"]) for r in rows)
+    passed = sum(int(r["passed_batches"]) for r in rows)
     assert (passed, total) == (7, 9) and f"{passed:,}/{total:,} 批次 batches" in page
-    grand = [r for r in rows if r["task_type"] == "all" and r["sampling_level"] == "all"]
+    with_totals = _csv(client.get("/agritrace/ui/marts/download/by_task", params={"year": 2024, "rollups": "true"}))
+    assert "rollups=true" in page and len(with_totals) > len(rows)
+    assert [r for r in with_totals if r["rollup"] == "no"] == rows
+    grand = [r for r in with_totals if r["task_type"] == "all" and r["sampling_level"] == "all"]
     assert [int(r["batches"]) for r in grand] == [total]
 
     xlsx = client.get("/agritrace/ui/marts/download/by_task", params={"year": 2024, "format": "xlsx"})
@@ -621,7 +624,7 @@ def test_marts_page_filters_narrow_the_page_and_its_downloads(small):
     assert "2/2 批次 batches" not in page.text and "1/2 批次 batches" in page.text  # supervisory, all levels
     rows = _csv(client.get("/agritrace/ui/marts/download/by_task", params=query))
     assert {r["task_type"] for r in rows} == {"supervisory_sampling"}
-    assert sum(int(r["batches"]) for r in rows if r["rollup"] == "no") == 2
+    assert sum(int(r["batches"]) for r in rows) == 2
 
     aquatic = {"year": 2024, "product_category": "aquatic"}
     analytes = _csv(client.get("/agritrace/ui/marts/download/analytes", params=aquatic))
@@ -657,3 +660,25 @@ def test_pass_rates_compare_with_the_previous_year(both):
     assert "2023 合格率 Pass rate" in page and "98.12%" in page and "-12.41 pp" in page  # 6/7 = 85.71% in 2024
     [row] = _csv(client.get("/agritrace/ui/marts/download/by_task", params=query))
     assert (row["pass_rate_pct"], row["prev_year_pass_rate_pct"], row["change_pct_points"]) == ("85.71", "98.12", "-12.41")
+
+
+def test_every_column_holding_rollup_rows_is_flagged_in_its_comment(small):
+    """A column is documented as a ROLL-UP FLAG exactly when some of its rows hold the total 'all'."""
+    with psycopg.connect(small) as conn:
+        columns = conn.execute(
+            """
+            select c.relname, a.attname, coalesce(col_description(c.oid, a.attnum), '') like '%%ROLL-UP FLAG%%'
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+            where n.nspname = 'mart' and c.relkind = 'm' and a.atttypid = 'text'::regtype
+            """
+        ).fetchall()
+        flagged, holding_all = set(), set()
+        for mart, column, is_flagged in columns:
+            if is_flagged:
+                flagged.add((mart, column))
+            query = f"select exists (select 1 from mart.{mart} where {column} = 'all')"  # names from the catalogue
+            if conn.execute(query).fetchone()[0]:
+                holding_all.add((mart, column))
+    assert flagged == holding_all
+    assert ("pass_rate_by_period", "sampling_level") in flagged and ("analyte_exceedance", "product_code") in flagged

@@ -1,7 +1,8 @@
 """CSV and XLSX downloads of the tables on the marts page: the same rows the page shows.
 
 ``table_rows(data, name)`` takes the ``ReportData`` the page was rendered from (same year, same
-filters), so a download never disagrees with the page. Values are the marts' own (numbers as
+filters), so a download never disagrees with the page; roll-up rows (the page's 'all' totals) are
+left out unless asked for, so a column of the file sums to the page's total. Values are the marts' own (numbers as
 numbers, codes as codes); the writers of ``agritrace.trace.cells`` defuse formula-leading text.
 """
 
@@ -22,6 +23,8 @@ class DownloadTable:
     title: str
     columns: tuple[str, ...]
     rows: Callable[[ReportData], list[dict[str, Any]]]
+    # Whether a row is a roll-up (a total over others in the same table): left out unless asked for.
+    rollup: Callable[[dict[str, Any]], bool] = lambda row: False
 
 
 def _by_task(data: ReportData) -> list[dict[str, Any]]:
@@ -49,6 +52,7 @@ TABLES: dict[str, DownloadTable] = {
              "failed_batches", "unconfirmed_batches", "pending_batches", "pass_rate_pct", "wilson_low_pct",
              "wilson_high_pct", "prev_year_pass_rate_pct", "change_pct_points"),
             _by_task,
+            rollup=lambda row: row["rollup"],
         ),
         DownloadTable(
             "analytes", "Most exceeded analytes",
@@ -69,19 +73,24 @@ FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def table_rows(data: ReportData, name: str) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """Header and rows of the page table ``name`` (a key of ``TABLES``)."""
+def table_rows(data: ReportData, name: str, rollups: bool = False) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """Header and rows of the page table ``name`` (a key of ``TABLES``).
+
+    Roll-up rows ('all' totals the page shows beside their members) are left out unless ``rollups``,
+    so summing a column of the file never counts a batch twice; the ``rollup`` column says which is which.
+    """
     table = TABLES[name]
-    return table.columns, [[row.get(c) for c in table.columns] for row in table.rows(data)]
+    rows = [row for row in table.rows(data) if rollups or not table.rollup(row)]
+    return table.columns, [[row.get(c) for c in table.columns] for row in rows]
 
 
-def csv_text(data: ReportData, name: str) -> str:
+def csv_text(data: ReportData, name: str, rollups: bool = False) -> str:
     out = io.StringIO()
-    write_csv(out, *table_rows(data, name))
+    write_csv(out, *table_rows(data, name, rollups))
     return out.getvalue()
 
 
-def xlsx_bytes(data: ReportData, name: str) -> bytes:
+def xlsx_bytes(data: ReportData, name: str, rollups: bool = False) -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(buffer, {name: table_rows(data, name)})
+    write_xlsx(buffer, {name: table_rows(data, name, rollups)})
     return buffer.getvalue()

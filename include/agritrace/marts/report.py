@@ -413,6 +413,10 @@ def _downloads(download_href: DownloadHref | None, table: str) -> str:
     if download_href is None:
         return ""
     links = " ".join(f'<a href="{escape(download_href(table, fmt))}" download>{fmt.upper()}</a>' for fmt in ("csv", "xlsx"))
+    if table == "by_task":
+        with_totals = escape(download_href(table, "csv") + "&rollups=true")
+        links += (f' <a href="{with_totals}" download>CSV 含合计行 with total rows</a>'
+                  ' <span class="note">(CSV/XLSX 不含“全部”合计行，可直接求和 leave out the “all” total rows, so columns sum)</span>')
     return f'<p class="downloads">下载 Download: {links}</p>'
 
 

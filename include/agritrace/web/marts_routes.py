@@ -10,7 +10,8 @@ Mounted by the Airflow plugin under ``/agritrace``:
   ``product_category``, ``task_type``, ``sampling_level`` (checked against the values the marts
   hold: an unknown value or year is a 400 that lists them) and a year-over-year column.
 - ``GET /ui/marts/download/{table}?format=csv|xlsx``: a table of that page, with the page's
-  query parameters, so exactly the rows the page shows (``agritrace.marts.downloads``).
+  query parameters, so exactly the rows the page shows (``agritrace.marts.downloads``), less its
+  roll-up ('all') rows unless ``rollups=true``.
 
 Every API answer carries ``X-Data-As-Of``: when the marts were last refreshed (ISO 8601, the
 oldest last refresh among the marts; ``never`` before the first refresh); the page says it in its subtitle.
@@ -146,8 +147,10 @@ def marts_page(
 def marts_download(
     table: str, format: Literal["csv", "xlsx"] = "csv", year: int | None = None, town: str | None = None,
     product_category: str | None = None, task_type: str | None = None, sampling_level: str | None = None,
+    rollups: bool = False,
 ) -> Response:
-    """One table of the marts page as CSV or XLSX: the rows the page shows for the same query."""
+    """One table of the marts page as CSV or XLSX: the rows the page shows for the same query,
+    without its roll-up ('all') rows unless ``rollups`` (so a column sums without double counting)."""
     if table not in downloads.TABLES:
         raise HTTPException(404, f"no marts page table {table!r}; tables are: {', '.join(downloads.TABLES)}")
     given = {"town": town, "product_category": product_category, "task_type": task_type,
@@ -158,6 +161,6 @@ def marts_download(
     name = f"agritrace-{table}-{data.year}.{format}"
     headers = _as_of_header(as_of) | {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
     if format == "xlsx":
-        return Response(downloads.xlsx_bytes(data, table), media_type=downloads.XLSX_TYPE, headers=headers)
+        return Response(downloads.xlsx_bytes(data, table, rollups), media_type=downloads.XLSX_TYPE, headers=headers)
     # A byte-order mark so spreadsheet programs read the Chinese labels as UTF-8.
-    return Response("\ufeff" + downloads.csv_text(data, table), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response("\ufeff" + downloads.csv_text(data, table, rollups), media_type="text/csv; charset=utf-8", headers=headers)
