@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -37,6 +36,7 @@ from warehouse_helpers import (
     result_row,
     write_csv,
 )
+from workbooks import PLACEHOLDER, inflate_placeholder
 
 # Before the limits this 63 KB workbook peaked at 890 MB while loading; now it never reaches openpyxl.
 BOMB_BYTES = 60_000_000
@@ -86,24 +86,10 @@ def xlsx_bomb(path: Path, size: int) -> Path:
     """A workbook of a few dozen KB whose one cell expands to ``size`` bytes."""
     book = openpyxl.Workbook()
     book.active.append(list(BATCH_COLUMNS))
-    book.active.append(["PLACEHOLDER"] + ["x"] * (len(BATCH_COLUMNS) - 1))
+    book.active.append([PLACEHOLDER] + ["x"] * (len(BATCH_COLUMNS) - 1))
     plain = path.with_suffix(".plain.xlsx")
     book.save(plain)
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if b"PLACEHOLDER" not in data:
-                out.writestr(info.filename, data)
-                continue
-            head, tail = data.split(b"PLACEHOLDER")
-            with out.open(info.filename, "w", force_zip64=True) as member:
-                member.write(head)
-                block = b"A" * (1 << 20)
-                for start in range(0, size, len(block)):
-                    member.write(block[: min(len(block), size - start)])
-                member.write(tail)
-    plain.unlink()
-    return path
+    return inflate_placeholder(plain, path, size)
 
 
 # --- files beyond a limit ----------------------------------------------------------------------------

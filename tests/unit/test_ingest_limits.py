@@ -7,7 +7,6 @@ through the environment where the settings are the point of the test.
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -18,6 +17,7 @@ from agritrace.ingest.errors import FileRejected, LimitExceeded
 from agritrace.ingest.sources import Limits, ReadOptions, json_depth, open_source
 from agritrace.ingest.text import excerpt
 from agritrace.ingest.values import parse_date
+from workbooks import PLACEHOLDER, inflate_placeholder
 
 HEADER = "producer_id,producer_name,producer_type,region_code,town,contact_phone,registered_on"
 COLUMNS = HEADER.split(",")
@@ -53,22 +53,8 @@ def workbook(path: Path, rows: list[list]) -> Path:
 
 def bomb(path: Path, size: int) -> Path:
     """A workbook of a few KB whose one cell expands to ``size`` bytes (written streamed)."""
-    plain = workbook(path.with_suffix(".plain.xlsx"), [COLUMNS, producer("PLACEHOLDER")])
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if b"PLACEHOLDER" not in data:
-                out.writestr(info.filename, data)
-                continue
-            head, tail = data.split(b"PLACEHOLDER")
-            with out.open(info.filename, "w", force_zip64=True) as member:
-                member.write(head)
-                block = b"A" * (1 << 20)
-                for start in range(0, size, len(block)):
-                    member.write(block[: min(len(block), size - start)])
-                member.write(tail)
-    plain.unlink()
-    return path
+    plain = workbook(path.with_suffix(".plain.xlsx"), [COLUMNS, producer(PLACEHOLDER)])
+    return inflate_placeholder(plain, path, size)
 
 
 # --- the settings ----------------------------------------------------------------------------------
