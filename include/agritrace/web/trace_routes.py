@@ -37,6 +37,9 @@ from agritrace.web.trace_page import render_page
 router = APIRouter()
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The chain and its recall list as downloads: format -> (file name stem, renderer).
+_CSV_DOWNLOADS = {"csv": ("trace", render.to_csv_text), "recall-csv": ("recall", render.recall_csv_text)}
+_XLSX_DOWNLOADS = {"xlsx": ("trace", render.write_xlsx), "recall-xlsx": ("recall", render.write_recall_xlsx)}
 # One year of events keeps an export to a size a browser download handles comfortably.
 MAX_EXPORT_DAYS = 366
 
@@ -159,26 +162,15 @@ def trace_key(
         raise HTTPException(404, str(exc)) from exc
     except (MalformedKey, ValueError, psycopg.errors.InvalidParameterValue) as exc:
         raise _bad_request(exc) from exc
-    if format == "csv":
-        return Response(
-            "\ufeff" + lookup.to_csv_text(result),
-            media_type="text/csv; charset=utf-8",
-            headers=_attachment(f"trace-{result.key}.csv"),
-        )
-    if format == "xlsx":
+    if format in _CSV_DOWNLOADS:
+        stem, to_text = _CSV_DOWNLOADS[format]
+        return Response("\ufeff" + to_text(result), media_type="text/csv; charset=utf-8",
+                        headers=_attachment(f"{stem}-{result.key}.csv"))
+    if format in _XLSX_DOWNLOADS:
+        stem, write = _XLSX_DOWNLOADS[format]
         buffer = io.BytesIO()
-        lookup.write_xlsx(result, buffer)
-        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"trace-{result.key}.xlsx"))
-    if format == "recall-csv":
-        return Response(
-            "\ufeff" + render.recall_csv_text(result),
-            media_type="text/csv; charset=utf-8",
-            headers=_attachment(f"recall-{result.key}.csv"),
-        )
-    if format == "recall-xlsx":
-        buffer = io.BytesIO()
-        render.write_recall_xlsx(result, buffer)
-        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"recall-{result.key}.xlsx"))
+        write(result, buffer)
+        return Response(buffer.getvalue(), media_type=XLSX_TYPE, headers=_attachment(f"{stem}-{result.key}.xlsx"))
     return result
 
 
