@@ -30,6 +30,25 @@ def history_table(feed: Feed) -> sql.Identifier:
     return sql.Identifier(schema, f"{table}_history")
 
 
+def _listed(columns, alias: str | None = None) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
+
+
+def _value_columns(feed: Feed) -> list[str]:
+    return [c for c in feed.core_columns if c not in feed.core_key]
+
+
+def _same_key(feed: Feed) -> sql.Composed:
+    """``c.k = s.k and …``: a core row (``c``) and a staged row (``s``) of the same business key."""
+    return sql.SQL(" and ").join(sql.SQL("c.{0} = s.{0}").format(sql.Identifier(k)) for k in feed.core_key)
+
+
+def _values_differ(feed: Feed) -> sql.Composed:
+    """Whether the core row (``c``) and the staged row (``s``) hold other values under their key."""
+    values = _value_columns(feed)
+    return sql.SQL("({}) is distinct from ({})").format(_listed(values, "c"), _listed(values, "s"))
+
+
 def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) -> WriteCounts:
     """Write staged rows (each with the ``file_id`` that delivered it) as versions of core rows.
 
@@ -40,17 +59,12 @@ def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) ->
     """
     core = sql.Identifier(*feed.core_table.split("."))
     history = history_table(feed)
-    key = sql.SQL(", ").join(map(sql.Identifier, feed.core_key))
-    values = [c for c in feed.core_columns if c not in feed.core_key]
+    key = _listed(feed.core_key)
+    values = _value_columns(feed)
     current_cols = [*feed.core_columns, *feed.core_computed, *LINEAGE_COLUMNS]
     staged_cols = [*feed.core_columns, "file_id"]
-
-    def listed(columns, alias=None):
-        return sql.SQL(", ").join(sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
-
-    joined = sql.SQL(" and ").join(sql.SQL("c.{0} = s.{0}").format(sql.Identifier(k)) for k in feed.core_key)
-    differs = sql.SQL("({}) is distinct from ({})").format(listed(values, "c"), listed(values, "s"))
-    parts = {"core": core, "history": history, "staging": staging, "key": key, "joined": joined, "differs": differs}
+    parts = {"core": core, "history": history, "staging": staging, "key": key, "joined": _same_key(feed),
+             "differs": _values_differ(feed)}
     conn.execute(sql.SQL("drop table if exists pg_temp.latest"))
     # The latest delivery of each staged key; the others are history from the start.
     conn.execute(sql.SQL(
@@ -60,25 +74,25 @@ def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) ->
         """insert into {history} ({cols}, loaded_at, superseded_by_file)
            select {s_cols}, now(), l.file_id from {staging} s join latest l using ({key})
             where s.file_id < l.file_id""").format(
-        cols=listed(staged_cols), s_cols=listed(staged_cols, "s"), **parts)).rowcount
+        cols=_listed(staged_cols), s_cols=_listed(staged_cols, "s"), **parts)).rowcount
     late = conn.execute(sql.SQL(
         """insert into {history} ({cols}, loaded_at, superseded_by_file)
            select {s_cols}, now(), c.file_id from latest s join {core} c on {joined}
             where c.file_id >= s.file_id and {differs}""").format(
-        cols=listed(staged_cols), s_cols=listed(staged_cols, "s"), **parts)).rowcount
+        cols=_listed(staged_cols), s_cols=_listed(staged_cols, "s"), **parts)).rowcount
     replaced = conn.execute(sql.SQL(
         """insert into {history} ({cols}, superseded_by_file)
            select {c_cols}, s.file_id from {core} c join latest s on {joined}
             where s.file_id > c.file_id and {differs}""").format(
-        cols=listed(current_cols), c_cols=listed(current_cols, "c"), **parts)).rowcount
+        cols=_listed(current_cols), c_cols=_listed(current_cols, "c"), **parts)).rowcount
     written = conn.execute(sql.SQL(
         """insert into {core} ({cols}) select {cols} from latest
            on conflict ({key}) do update set {updates}, file_id = excluded.file_id, loaded_at = now()
             where {core}.file_id < excluded.file_id and ({c_values}) is distinct from ({e_values})""").format(
-        cols=listed(staged_cols), updates=sql.SQL(", ").join(
+        cols=_listed(staged_cols), updates=sql.SQL(", ").join(
             sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in values),
         c_values=sql.SQL(", ").join(sql.SQL("{}.{}").format(core, sql.Identifier(c)) for c in values),
-        e_values=listed(values, "excluded"), **parts)).rowcount
+        e_values=_listed(values, "excluded"), **parts)).rowcount
     conn.execute(sql.SQL("drop table latest"))
     return WriteCounts(written=written, replaced=replaced, late=late + late_in_batch)
 
@@ -90,17 +104,12 @@ def take_out_same_delivery_conflicts(conn: psycopg.Connection, feed: Feed, stagi
     that meets its own file's row under the same key is a conflict for an operator, not a version.
     Returns the keys taken out.
     """
-    core = sql.Identifier(*feed.core_table.split("."))
-    values = [c for c in feed.core_columns if c not in feed.core_key]
-    joined = sql.SQL(" and ").join(sql.SQL("c.{0} = s.{0}").format(sql.Identifier(k)) for k in feed.core_key)
     rows = conn.execute(sql.SQL(
         """delete from {staging} s using {core} c
-            where {joined} and c.file_id = s.file_id and ({c_values}) is distinct from ({s_values})
+            where {joined} and c.file_id = s.file_id and {differs}
         returning {s_key}""").format(
-        staging=staging, core=core, joined=joined,
-        c_values=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(v)) for v in values),
-        s_values=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(v)) for v in values),
-        s_key=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(k)) for k in feed.core_key))).fetchall()
+        staging=staging, core=sql.Identifier(*feed.core_table.split(".")), joined=_same_key(feed),
+        differs=_values_differ(feed), s_key=_listed(feed.core_key, "s"))).fetchall()
     return {tuple(row) for row in rows}
 
 
