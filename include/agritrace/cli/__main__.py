@@ -1,0 +1,5 @@
+import sys
+
+from agritrace.cli import app
+
+sys.exit(app())
