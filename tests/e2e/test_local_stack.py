@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 INGEST_DAGS = ("ingest_producers", "ingest_certificates", "ingest_sampling_batches", "ingest_inspection_results")
 RUNS_SECONDS = 420
+# The api-server shares two cores with the scheduler and every running task: under load one answer can
+# take far longer than httpx's 5 s default, which is slowness, not failure.
+API_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,8 @@ def stack(pg_server_url, template_database, tmp_path_factory):
 
 
 def _token(base: str) -> str:
-    response = httpx.post(f"{base}/auth/token", json={"username": LOCAL_USER, "password": local_password()})
+    response = httpx.post(f"{base}/auth/token", json={"username": LOCAL_USER, "password": local_password()},
+                          timeout=API_TIMEOUT)
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -105,7 +109,13 @@ def _wait_for_runs(stack) -> dict[str, str]:
     deadline = time.monotonic() + RUNS_SECONDS
     states: dict[str, str] = {}
     while time.monotonic() < deadline:
-        runs = httpx.get(f"{base}/api/v2/dags/~/dagRuns", params={"limit": 100}, headers=headers).json()["dag_runs"]
+        try:
+            response = httpx.get(f"{base}/api/v2/dags/~/dagRuns", params={"limit": 100}, headers=headers,
+                                 timeout=API_TIMEOUT)
+        except httpx.TransportError:
+            time.sleep(5)
+            continue
+        runs = response.json()["dag_runs"]
         states = {}
         for run in runs:
             states.setdefault(run["dag_id"], run["state"])
