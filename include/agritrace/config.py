@@ -7,9 +7,16 @@ Variables (all optional):
   default ``.agritrace/`` in the project root.
 - ``AGRITRACE_LANDING_DIR``: the landing folder with one sub-folder per feed; default ``landing/``.
 - ``AGRITRACE_GATE_SHARE``: share of failing rows above which a whole file is held (default 0.2).
+- ``AGRITRACE_PG_PORT``: the TCP port the embedded Postgres listens on at 127.0.0.1 (for the
+  analyst login of BI tools); unset, a free port is chosen at its first start and kept in
+  ``.agritrace/pg_port``.
+- ``AGRITRACE_ANALYST_PASSWORD``: the password of the read-only analyst login
+  (``agritrace db url --role analyst``); unset, one is generated and kept in ``.agritrace/analyst_password``.
 - ``AGRITRACE_TIMEZONE``: the bureau's time zone for schedules and "not in the future" rules.
 - ``AGRITRACE_SETTLE_SECONDS``: how long a landed file must stay unchanged before it is taken
   (default 30; a ``NAME.done`` marker beside it says it is complete and it is taken at once).
+- ``AGRITRACE_RETRY_DELAY_SECONDS``: the first retry delay of the DAGs' tasks (default 120; it
+  doubles with each try). The end-to-end test shortens it to see a retry within its time.
 - ``AGRITRACE_MAX_CELL_BYTES``, ``AGRITRACE_MAX_JSON_DEPTH``, ``AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES``,
   ``AGRITRACE_MAX_XLSX_CELLS``: input limits; a file beyond one is rejected with a message naming it
   (defaults and why in ``INPUT_LIMITS`` below).
@@ -62,6 +69,7 @@ class Settings:
     # Uploads over SFTP or SMB write a file in pieces, with pauses of seconds on a slow county link;
     # half a minute without change is a finished upload in practice, and costs a daily feed nothing.
     settle_seconds: float = 30.0
+    retry_delay_seconds: float = 120.0
     max_cell_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_CELL_BYTES"]
     max_json_depth: int = INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"]
     max_xlsx_uncompressed_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"]
@@ -128,6 +136,7 @@ def settings() -> Settings:
         gate_share=gate_share,
         timezone=os.environ.get("AGRITRACE_TIMEZONE", "Asia/Shanghai"),
         settle_seconds=_seconds("AGRITRACE_SETTLE_SECONDS", 30.0),
+        retry_delay_seconds=_seconds("AGRITRACE_RETRY_DELAY_SECONDS", 120.0),
         max_cell_bytes=_limit("AGRITRACE_MAX_CELL_BYTES"),
         max_json_depth=_limit("AGRITRACE_MAX_JSON_DEPTH"),
         max_xlsx_uncompressed_bytes=_limit("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"),

@@ -76,7 +76,7 @@ def default_args(**overrides) -> dict:
     args = {
         "owner": OWNER,
         "retries": 2,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(seconds=settings().retry_delay_seconds),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": failure_notifier(),
