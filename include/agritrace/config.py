@@ -74,6 +74,8 @@ class Settings:
     max_json_depth: int = INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"]
     max_xlsx_uncompressed_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"]
     max_xlsx_cells: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_CELLS"]
+    pg_port: int | None = None
+    analyst_password: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -120,6 +122,15 @@ def _limit(name: str) -> int:
     return value
 
 
+def _port(name: str) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{name} must be a TCP port number (1-65535), got {text!r}")
+    return int(text)
+
+
 def settings() -> Settings:
     """Read the settings now; never cached, so tests and tasks see the environment they set."""
     gate = os.environ.get("AGRITRACE_GATE_SHARE", "0.2")
@@ -141,4 +152,6 @@ def settings() -> Settings:
         max_json_depth=_limit("AGRITRACE_MAX_JSON_DEPTH"),
         max_xlsx_uncompressed_bytes=_limit("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"),
         max_xlsx_cells=_limit("AGRITRACE_MAX_XLSX_CELLS"),
+        pg_port=_port("AGRITRACE_PG_PORT"),
+        analyst_password=os.environ.get("AGRITRACE_ANALYST_PASSWORD") or None,
     )
