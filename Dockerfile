@@ -10,7 +10,7 @@ USER airflow
 
 # Export the lock to a requirements file so pip installs the same versions the tests ran with.
 RUN pip install --no-cache-dir uv \
- && uv export --frozen --no-dev --extra server --no-emit-project --no-hashes -o /tmp/requirements.txt \
+ && uv export --frozen --no-dev --no-emit-project --no-hashes -o /tmp/requirements.txt \
  && pip install --no-cache-dir -r /tmp/requirements.txt
 
 COPY --chown=airflow: include ./include
