@@ -17,6 +17,11 @@ Variables (all optional):
   (default 30; a ``NAME.done`` marker beside it says it is complete and it is taken at once).
 - ``AGRITRACE_RETRY_DELAY_SECONDS``: the first retry delay of the DAGs' tasks (default 120; it
   doubles with each try). The end-to-end test shortens it to see a retry within its time.
+- ``AGRITRACE_JURISDICTION``: the bureau's own jurisdiction (default ``CN``, mainland China): rows
+  that name none are judged with its limits, and never with another jurisdiction's.
+- ``AGRITRACE_REFERENCE_PACKS_DIR``: a folder of reference packs (one sub-folder with a
+  ``pack.yaml`` each) the reference DAG loads after the shipped mainland pack; default
+  ``reference_packs/`` (absent: no extra packs).
 - ``AGRITRACE_MAX_CELL_BYTES``, ``AGRITRACE_MAX_JSON_DEPTH``, ``AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES``,
   ``AGRITRACE_MAX_XLSX_CELLS``: input limits; a file beyond one is rejected with a message naming it
   (defaults and why in ``INPUT_LIMITS`` below).
@@ -76,6 +81,8 @@ class Settings:
     max_xlsx_cells: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_CELLS"]
     pg_port: int | None = None
     analyst_password: str | None = None
+    jurisdiction: str = "CN"
+    reference_packs_dir: Path = PROJECT_ROOT / "reference_packs"
 
     @property
     def embedded(self) -> bool:
@@ -154,4 +161,6 @@ def settings() -> Settings:
         max_xlsx_cells=_limit("AGRITRACE_MAX_XLSX_CELLS"),
         pg_port=_port("AGRITRACE_PG_PORT"),
         analyst_password=os.environ.get("AGRITRACE_ANALYST_PASSWORD") or None,
+        jurisdiction=os.environ.get("AGRITRACE_JURISDICTION", "").strip() or "CN",
+        reference_packs_dir=_path(os.environ.get("AGRITRACE_REFERENCE_PACKS_DIR"), PROJECT_ROOT / "reference_packs"),
     )
