@@ -70,6 +70,14 @@ begin
             hint = 'Use certificate_no, batch_no, producer_id, report_no, trace_code or lot_no, or leave it out.';
     end if;
 
+    -- Certificate, batch and producer codes are stored upper-case (their contracts declare them
+    -- case-insensitive), so `hgz-…` typed by hand is the same key as `HGZ-…`.
+    if clean_key <> upper(clean_key)
+       and not exists (select from trace.key_matches(clean_key))
+       and exists (select from trace.key_matches(upper(clean_key))) then
+        clean_key := upper(clean_key);
+    end if;
+
     -- detect: every place the key occurs, best first
     select coalesce(jsonb_agg(jsonb_build_object('key_type', m.key_type, 'records', m.records)
                               order by m.priority), '[]'::jsonb),

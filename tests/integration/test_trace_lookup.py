@@ -105,6 +105,17 @@ def test_unknown_key_raises_key_not_found(conn):
     assert caught.value.key == "HGZ-999"
 
 
+
+@pytest.mark.parametrize("call", ["python", "sql"])
+def test_a_key_typed_in_lower_case_finds_the_upper_case_record_with_one_audit_row(conn, call):
+    if call == "python":
+        result = trace(conn, "hgz-001")
+        assert (result.key, result.key_type) == ("HGZ-001", "certificate_no")
+    else:
+        result = conn.execute("select trace.lookup('b-fail')").fetchone()[0]
+        assert (result["found"], result["key"], result["key_type"]) == (True, "B-FAIL", "batch_no")
+    assert conn.execute("select count(*) from ops.trace_audit").fetchone()[0] == 1
+
 @pytest.mark.parametrize("key", ["", "x" * 65, "HGZ\n001", "'; drop table core.producers; --"])
 def test_malformed_keys_never_reach_the_database(conn, key):
     with pytest.raises(MalformedKey):

@@ -101,10 +101,6 @@ def trace(
     }
     with conn.transaction():
         result = conn.execute(_LOOKUP, params).fetchone()[0]
-    if not result["found"] and clean != clean.upper():
-        # Certificate, batch and producer codes are stored in their canonical, upper-case form.
-        with conn.transaction():
-            result = conn.execute(_LOOKUP, {**params, "key": clean.upper()}).fetchone()[0]
     if not result["found"]:
         raise KeyNotFound(clean)
     return TraceResult.model_validate(result)
