@@ -280,3 +280,62 @@ def test_quarantine_page_shows_phones_masked_by_the_database_unless_regulator(wa
     regulator = _client("admin").get("/ui/quality/quarantine", params={"feed": "producers"}).text
     assert "13812345678" in regulator and "is masked" not in regulator
 
+
+
+# --- the task-instance tab, and recovery through Airflow ----------------------------------------
+
+RUN_ID = "scheduled__2026-06-01T17:40:00+00:00"
+
+
+def _task_client(file_names: list[str]) -> TestClient:
+    """An operator's client whose find_files list (Airflow's XCom in a real api-server) is ``file_names``."""
+    from agritrace.web import quality_routes
+
+    client = _client("op")
+    client.app.dependency_overrides[quality_routes.task_file_lookup] = lambda: (
+        lambda dag_id, run_id, index: file_names[index] if dag_id == "ingest_sampling_batches" and run_id == RUN_ID
+        else None)
+    return client
+
+
+def _delivered(warehouse: str, ids: dict[str, int], *names: str) -> None:
+    with psycopg.connect(warehouse) as conn:
+        for name in names:
+            conn.execute("insert into ops.file_deliveries (file_id, file_name, outcome, dag_run_id) "
+                         "values (%s, %s, 'processed', %s)", (ids[name], name, RUN_ID))
+
+
+def test_task_tab_shows_the_file_its_mapped_task_handled(warehouse, quality_warehouse, gx_home):
+    _delivered(warehouse, quality_warehouse, "batches_0601.csv")
+    page = _task_client(["other.csv", "batches_0601.csv"]).get("/ui/quality/task", params={
+        "dag_id": "ingest_sampling_batches", "run_id": RUN_ID, "task_id": "ingest_file", "map_index": "1"})
+    assert page.status_code == 200
+    text = page.text
+    assert f"File #{quality_warehouse['batches_0601.csv']} batches_0601.csv" in text
+    assert "75% of rows failed" in text  # the ledger row's message
+    assert "2 of 3 expectations" not in text and "1 of 3 expectations passed" in text
+    assert "ExpectColumnValuesToBeInSet[vocabulary]" in text and "sampling_date" in text
+    assert text.count("<dl class=\"raw\">") == 3  # its three quarantined rows
+    assert 'name="action" value="release"' in text and "Release through Airflow" in text
+
+
+def test_task_tab_of_an_unmapped_task_lists_the_run_files(warehouse, quality_warehouse, gx_home):
+    _delivered(warehouse, quality_warehouse, "batches_0601.csv")
+    page = _task_client([]).get("/ui/quality/task", params={
+        "dag_id": "ingest_sampling_batches", "run_id": RUN_ID, "task_id": "publish", "map_index": "{MAP_INDEX}"})
+    assert page.status_code == 200
+    assert "Files of this run" in page.text and "batches_0601.csv" in page.text
+    other = _task_client([]).get("/ui/quality/task", params={
+        "dag_id": "publish_marts", "run_id": RUN_ID, "task_id": "refresh", "map_index": "-1"})
+    assert "loads no landing files" in other.text
+
+
+def test_recover_refuses_a_form_from_another_site_and_a_bad_action(quality_warehouse, gx_home):
+    client = _client("op")
+    foreign = client.post("/ui/quality/recover", data={"action": "release", "feed": "sampling_batches", "file_id": 3},
+                          headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403
+    bad = client.post("/ui/quality/recover", data={"action": "delete", "feed": "sampling_batches"},
+                      follow_redirects=False)
+    assert bad.status_code == 400
+    assert _client("user").post("/ui/quality/recover", data={"action": "replay", "feed": "producers"}).status_code == 403

@@ -65,6 +65,7 @@ tr.fail td { background: #fde8e8; color: #9b1c1c; font-weight: 600; }
 .banner.bad { background: #fff5f5; border: 1px solid #feb2b2; color: #9b2c2c; }
 .banner.warn { background: #fffaf0; border: 1px solid #fbd38d; color: #7b341e; }
 form.filters { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; margin: .4rem 0 .8rem; }
+form.recover { display: inline-block; margin: .2rem .4rem .2rem 0; } form.recover button { font-size: .85rem; }
 form.filters label { display: flex; flex-direction: column; font-size: .8rem; color: var(--muted); }
 select, input, button { font: inherit; padding: .3rem .5rem; border: 1px solid #a0aec0; border-radius: 4px; background: #fff; }
 input[name=q] { width: 22rem; max-width: 100%; }
@@ -77,7 +78,7 @@ dl.raw dt { color: var(--muted); } dl.raw dd { margin: 0; overflow-wrap: anywher
 .grade.D { background: #c62828; }
 footer { color: var(--muted); font-size: .8rem; text-align: center; margin-top: 1.5rem; }
 a { color: #1f5fbf; }
-@media print { header.top nav, form.filters { display: none; } th { position: static; } }
+@media print { header.top nav, form.filters, form.recover { display: none; } th { position: static; } }
 """
 
 

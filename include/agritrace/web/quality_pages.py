@@ -1,4 +1,8 @@
-"""The data-quality pages as HTML: the summary (``render_summary``) and the quarantined rows (``render_quarantine``).
+"""The data-quality pages as HTML: the summary (``render_summary``), the quarantined rows
+(``render_quarantine``), one task instance's file (``task_page``) and a replay run (``run_page``).
+
+Release and replay buttons post to ``ui/quality/recover``, which starts a ``replay_quarantine`` DAG
+run in Airflow; the command-line way stays in each "What to do" line.
 
 Pure functions over the models of ``agritrace.quality.findings``, on the shared layout. Links in
 the models are relative to the app root; ``root`` is the way back there from the page.
@@ -6,16 +10,19 @@ the models are relative to the app root; ``root`` is the way back there from the
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from agritrace.contracts import FEEDS
 from agritrace.quality.findings import MAX_FILES, FileEntry, QualitySummary, QuarantineListing, queue_next_step
+from agritrace.web.airflow_runs import ReplayRun
 from agritrace.web.layout import PAGE, Nav, card, e, page, pill, table
+from agritrace.web.task_files import ExpectationResult, RunFile
 
 SUMMARY_ROOT = "../"  # /ui/quality
-QUARANTINE_ROOT = "../../"  # /ui/quality/quarantine
+QUARANTINE_ROOT = "../../"  # /ui/quality/quarantine, /ui/quality/task, /ui/quality/run
 
 STATUS_PILL = {"loaded": ("ok", "loaded"), "held": ("bad", "HELD"), "rejected": ("bad", "REJECTED"),
                "processing": ("wait", "processing"), "duplicate": ("ok", "same rows again")}
@@ -30,6 +37,99 @@ def summary_page(s: QualitySummary, days: int, *, who: str | None) -> str:
 
 def quarantine_page(q: QuarantineListing, *, who: str | None) -> str:
     return page("Quarantined rows · 隔离数据", render_quarantine(q), nav=Nav("quality", QUARANTINE_ROOT), who=who)
+
+
+@dataclass
+class TaskView:
+    """One Airflow task instance and what the warehouse knows of its file (or its run's files)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    feed: str | None
+    file_name: str | None = None
+    listing: QuarantineListing | None = None
+    validation: list[ExpectationResult] = field(default_factory=list)
+    run_files: list[RunFile] = field(default_factory=list)
+
+
+def task_page(v: TaskView, *, who: str | None) -> str:
+    return page("File of this task · 本任务文件", render_task(v), nav=Nav("quality", QUARANTINE_ROOT), who=who,
+                subtitle=f"{v.dag_id} · {v.run_id} · {v.task_id}{f' [{v.map_index}]' if v.map_index >= 0 else ''}")
+
+
+def render_task(v: TaskView) -> str:
+    root = QUARANTINE_ROOT
+    if v.feed is None:
+        return (f'<p class="empty">{e(v.dag_id)} loads no landing files; the files of every ingest run are on the '
+                f'<a href="{root}{PAGE["quality"].path}">data-quality page</a>.</p>')
+    if v.listing is None and v.map_index >= 0:
+        what = f"file {e(v.file_name)}" if v.file_name else "no file list (find_files has no result for this run)"
+        return (f'<div class="banner warn">Task {e(v.task_id)} [{v.map_index}] of {e(v.run_id)}: {what} has no ledger '
+                "row for this run yet (still waiting to settle, or skipped before it was read). The task log says "
+                f'which.</div><p><a href="{root}{PAGE["quality"].path}?feed={e(v.feed)}">All {e(v.feed)} files</a></p>')
+    if v.listing is None:
+        rows = [[f"#{f.file_id} {e(f.file_name)}", _status(f.status), e(f.outcome), _n(f.rows_in), _n(f.rows_loaded),
+                 _n(f.rows_quarantined),
+                 f'<a href="{root}{e("ui/quality/quarantine?" + urlencode({"file_id": f.file_id, "status": "all"}))}">rows</a>']
+                for f in v.run_files]
+        return (f"<h2>Files of this run · 本次运行文件 ({len(rows)})</h2>" + (table(
+            ["File", "Status", "This run", "Rows in", "Loaded", "Quarantined", ""], rows,
+            columns=["", "", "", "num", "num", "num", "links"]) if rows else
+            '<p class="empty">This run saw no file.</p>'))
+    return _validation(v.validation) + render_quarantine(v.listing)
+
+
+def _validation(results: list[ExpectationResult]) -> str:
+    if not results:
+        return ('<h2>Validation · 校验</h2><p class="empty">No validation: the file was refused before its rows '
+                "were checked (see the message below).</p>")
+    failing = [r for r in results if not r.success]
+    head = (f"<h2>Validation · 校验 <small>{len(results) - len(failing)} of {len(results)} expectations passed, "
+            f"{results[-1].validated_at:%Y-%m-%d %H:%M} UTC</small></h2>")
+    if not failing:
+        return head + '<p class="note">Every expectation passed.</p>'
+    return head + table(
+        ["Suite", "Expectation [rule]", "Column", "Result", "Unexpected rows", "%"],
+        [[e(r.suite), f"<code>{e(r.expectation)}</code>", e(r.column), pill("bad", "failed"), _n(r.unexpected_count),
+          e(r.unexpected_pct)] for r in failing],
+        columns=["", "", "", "", "num", "num"], row_classes=["bad"] * len(failing))
+
+
+def run_page(run: ReplayRun, *, who: str | None) -> str:
+    kind = {"success": "ok", "failed": "bad"}.get(run.state, "wait")
+    what = (f"release of file #{run.conf.get('release_file_id')}" if run.conf.get("release_file_id") else
+            f"replay of {run.conf.get('feed')} quarantine" + (f" (file #{run.conf['file_id']})"
+                                                             if run.conf.get("file_id") else ""))
+    body = (f'<div class="banner {"bad" if kind == "bad" else "ok" if kind == "ok" else "warn"}">'
+            f"Airflow run {e(run.run_id)}: {pill(kind, run.state)} — {e(what)}"
+            f"{f', started by {e(run.triggered_by)}' if run.triggered_by else ''}.</div>"
+            f'<p><a class="outcome" href="{e(run.link)}" target="_top">The run in Airflow (its task log says what '
+            "loaded)</a> · "
+            f'<a href="{QUARANTINE_ROOT}{PAGE["quality"].path}">Data quality</a> · '
+            f'<a href="{QUARANTINE_ROOT}{PAGE["marts"].path}">Marts</a></p>'
+            '<p class="note">When the run succeeds, the core asset event it emits starts publish_marts, which '
+            "refreshes the marts (their “Data as of” time moves).</p>")
+    refresh = None if run.finished else "setTimeout(function(){location.reload()},5000);"
+    return page("Replay run · 重新处理", body, nav=Nav("quality", QUARANTINE_ROOT), who=who, script=refresh)
+
+
+def recover_button(root: str, action: str, feed: str, file_id: int | None, label: str) -> str:
+    """A button that starts a replay_quarantine run (``action`` release or replay) through Airflow."""
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{e(v)}">'
+                     for k, v in (("action", action), ("feed", feed), ("file_id", file_id)) if v is not None)
+    return (f'<form class="recover" method="post" action="{root}ui/quality/recover">{hidden}'
+            f"<button>{e(label)}</button></form>")
+
+
+def _file_buttons(f: FileEntry, root: str) -> str:
+    """Release for a held file; replay of its open rows for any file that has some."""
+    if f.status == "held":
+        return recover_button(root, "release", f.feed, f.file_id, "Release through Airflow")
+    if f.open_quarantined:
+        return recover_button(root, "replay", f.feed, f.file_id, "Replay its open rows")
+    return ""
 
 
 def render_summary(s: QualitySummary, days: int) -> str:
@@ -54,7 +154,8 @@ def render_summary(s: QualitySummary, days: int) -> str:
         ["File", "Feed", "Status", "Received", "Rows in", "Failing", "Message and what to do", "Links"],
         [[f"#{f.file_id} {e(f.file_name)}", e(f.feed), _status(f.status), _time(f.received_at, s.timezone),
           _n(f.rows_in), _n(f.rows_quarantined),
-          f"{e(f.message)}<p class=todo><b>What to do:</b> {_code(f.next_step)}</p>", _links(f, root)]
+          f"{e(f.message)}<p class=todo><b>What to do:</b> {_code(f.next_step)}</p>",
+          _links(f, root) + _file_buttons(f, root)]
          for f in s.attention],
         columns=["", "", "", "", "num", "num", "", "links"],
         row_classes=["bad" if f.status != "processing" else "" for f in s.attention],
@@ -64,7 +165,8 @@ def render_summary(s: QualitySummary, days: int) -> str:
     parts.append(table(
         ["Feed", "Kind", "Rows", "Files", "What to do", ""],
         [[e(q.feed), pill(*KIND_PILL[q.kind]), _n(q.rows), _n(q.files), _code(q.next_step),
-          f'<a href="{root}{e("ui/quality/quarantine?" + urlencode({"feed": q.feed}))}">rows</a>']
+          f'<a href="{root}{e("ui/quality/quarantine?" + urlencode({"feed": q.feed}))}">rows</a>'
+          + recover_button(root, "replay", q.feed, None, "Replay feed")]
          for q in s.queue],
         columns=["", "", "num", "num"],
     ) if s.queue else '<p class="empty">The quarantine is empty.</p>')
@@ -113,7 +215,7 @@ def render_quarantine(q: QuarantineListing) -> str:
             f"loaded, {_n(f.rows_quarantined)} quarantined. {e(f.message) if f.message else ''}</div>")
         if f.next_step:
             parts.append(f"<p class=todo><b>What to do:</b> {_code(f.next_step)}</p>")
-        parts.append(f"<p>{_docs_links(f, root)}</p>")
+        parts.append(f"<p>{_docs_links(f, root)}</p>{_file_buttons(f, root)}")
     scope = f"file #{q.file_id}" if q.file_id is not None else (f"feed {q.feed}" if q.feed else "all feeds")
     parts.append(f"<h2>{e(q.status)} rows · {e(scope)}: {q.total:,}"
                  f"{f' (showing the first {q.shown:,})' if q.shown < q.total else ''}</h2>")
