@@ -57,8 +57,8 @@ def test_a_fifo_is_refused_without_blocking(shared: Warehouse, landing_dir: Path
 
 
 @pytest.mark.parametrize("name, advice", [
-    ("old.xls", "save it as .xlsx or .csv"), ("macro.xlsm", "without macros"), ("bundle.zip", ".csv, .xlsx or .jsonl"),
-    ("packed.csv.gz", ".csv, .xlsx or .jsonl"),
+    ("old.xls", "save it as .xlsx or .csv"), ("macro.xlsm", "without macros"), ("bundle.zip", ".csv, .xlsx, .ods or .jsonl"),
+    ("packed.csv.gz", ".csv, .xlsx, .ods or .jsonl"),
 ])
 def test_an_unsupported_format_gets_a_ledger_row_once(shared: Warehouse, landing_dir: Path, name: str,
                                                       advice: str) -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from agritrace.contracts import LOAD_ORDER, Feed
 from agritrace.contracts import feed as feed_named
+from agritrace.ingest import items
 from agritrace.ingest.errors import FileRejected, LimitExceeded
 from agritrace.ingest.headers import positions_by_column
-from agritrace.ingest.profiles import FeedMapping, SourceProfile, choose_profile
+from agritrace.ingest.profiles import FILE_FIELDS, FeedMapping, SourceProfile, choose_profile
 from agritrace.ingest.records import ParsedFile, RowProblem
 from agritrace.ingest.sources import ReadOptions, Source, SourceChunk, open_source
 from agritrace.ingest.text import excerpt, match_key
@@ -56,12 +59,14 @@ def iter_feed_file(
     }
     plans: dict[tuple[str, ...], dict[str, _Plan]] = {}
     emitted = False
+    context = _FileContext(path, source, profile)
     for number, chunk in enumerate(source.chunks(chunk_rows)):
         key = tuple(chunk.headers)
         if key not in plans:
             plans[key] = _plan(path, source, chunk.headers, feeds)
+        chunk = context.prepare(chunk, plans[key])
         for name, plan in plans[key].items():
-            parsed = _parsed(path, source, profile, feed_named(name), feeds[name], plan, chunk, number)
+            parsed = _parsed(path, source, profile, feed_named(name), feeds[name], plan, chunk, number, context)
             if name in collapsers:
                 collapsers[name].collapse(parsed)
             emitted = True
@@ -74,7 +79,7 @@ def iter_feed_file(
             ),
         )
         for name, plan in _plan(path, source, source.headers, feeds).items():
-            yield _parsed(path, source, profile, feed_named(name), feeds[name], plan, empty, 0)
+            yield _parsed(path, source, profile, feed_named(name), feeds[name], plan, empty, 0, context)
 
 
 def _open(path: Path, contract: Feed, profiles: Sequence[SourceProfile]) -> tuple[Source, SourceProfile | None]:
@@ -118,6 +123,8 @@ class _Plan:
     header_map: dict[str, str]
     missing_required: list[str]
     extra_columns: list[str] = field(default_factory=list)
+    # The position of the cell a profile explodes into test items.
+    explode: int | None = None
 
 
 def _plan(path: Path, source: Source, headers: list[str], feeds: dict[str, FeedMapping | None]) -> dict[str, _Plan]:
@@ -129,6 +136,8 @@ def _plan(path: Path, source: Source, headers: list[str], feeds: dict[str, FeedM
     for plan in plans.values():
         used.update(p for positions in plan.positions.values() for p in positions)
         used.update(ref for parts in plan.templates.values() for _, ref in parts if isinstance(ref, int))
+        if plan.explode is not None:
+            used.add(plan.explode)
     unknown = [h for i, h in enumerate(headers) if i not in used]
     for plan in plans.values():
         plan.extra_columns = unknown
@@ -158,28 +167,43 @@ def _feed_plan(
         for column, found in positions_by_column(contract, headers, skip=taken).items():
             if column not in positions and column not in constants and column not in templates:
                 positions[column] = found
+    explode = None
+    if mapping and mapping.explode:
+        wanted = match_key(mapping.explode.column)
+        if wanted not in keys:
+            raise FileRejected(path, f"the profile explodes column '{excerpt(mapping.explode.column, 40)}' into test "
+                               f"items but the header has no such column (headers: {', '.join(headers)}); fix the "
+                               "profile's explode.column or the file")
+        explode = keys.index(wanted)
     if source.format != "jsonl":
         _reject_duplicates(path, contract, headers, positions)
     derivable = {
         c for c, parts in templates.items() if all(ref is not None for literal, ref in parts if literal is not None)
     }
     present = set(positions) | set(constants) | derivable
+    if explode is not None:
+        groups = set(mapping.explode.regex.groupindex)
+        present |= {items.ITEM_GROUP_COLUMNS.get(g, g) for g in groups} | ({"analyte"} if "analyte_en" in groups else set())
     return _Plan(
         positions=positions,
         templates=templates,
         header_map={headers[p]: column for column, found in positions.items() for p in found},
         missing_required=[c for c in contract.required if c not in present],
+        explode=explode,
     )
 
 
 def _template_ref(name: str | None, keys: list[str], contract: Feed) -> int | str | None:
-    """A template field: a source header (its position) first, else a canonical column name."""
+    """A template field: a source header (its position) first, else a canonical column name, else one
+    of the file's own fields (``@file_sha8``, ``@row_number`` …)."""
     if name is None:
         return None
     key = match_key(name)
     if key in keys:
         return keys.index(key)
-    return name if name in contract.columns else None
+    if name in contract.columns:
+        return name
+    return f"@{name}" if name in FILE_FIELDS else None
 
 
 def _reject_duplicates(path: Path, contract: Feed, headers: list[str], positions: dict[str, list[int]]) -> None:
@@ -201,6 +225,7 @@ def _parsed(
     plan: _Plan,
     chunk: SourceChunk,
     number: int,
+    context: _FileContext,
 ) -> ParsedFile:
     frame = chunk.frame
     problems = list(chunk.problems)
@@ -214,13 +239,27 @@ def _parsed(
             columns[column] = pd.Series([mapping.constants[column]] * len(frame), index=frame.index, dtype=object)
         else:
             columns[column] = nothing
+    fields = context.fields(chunk)
     for column, parts in plan.templates.items():
-        columns[column] = _derive(parts, frame, columns, nothing)
+        columns[column] = _derive(parts, frame, columns, nothing, fields)
     raw = pd.DataFrame(columns, index=frame.index)[contract.columns]
     mapped = {p for found in plan.positions.values() for p in found}
+    if plan.explode is not None:
+        mapped.add(plan.explode)
     extra_positions = [p for p in range(len(chunk.headers)) if p not in mapped]
     raw_extra = frame[extra_positions].copy()
     raw_extra.columns = _unique_names([chunk.headers[p] for p in extra_positions])
+    if chunk.lineage is not None:
+        raw_extra = raw_extra.join(chunk.lineage.rename(columns={"sheet": "source_sheet", "sheet_row": "source_sheet_row"}))
+    if profile is not None:
+        raw, raw_extra = _source_columns(profile, raw, raw_extra)
+    if mapping is not None and plan.explode is not None:
+        raw, raw_extra, problems = items.explode(path, contract, mapping.explode, chunk.headers[plan.explode],
+                                                 frame[plan.explode], raw, raw_extra, problems)
+    if mapping is not None:
+        exploded = plan.explode is not None
+        items.read_value_text(contract, mapping, raw, problems, exploded)
+        items.read_limit_text(contract, mapping, raw, problems, exploded)
     return ParsedFile(
         path=path,
         feed=contract.name,
@@ -262,7 +301,8 @@ def _coalesce(
 
 
 def _derive(
-    parts: list[tuple[str, int | str | None]], frame: pd.DataFrame, columns: dict[str, pd.Series], nothing: pd.Series
+    parts: list[tuple[str, int | str | None]], frame: pd.DataFrame, columns: dict[str, pd.Series], nothing: pd.Series,
+    fields: dict[str, pd.Series],
 ) -> pd.Series:
     """A key template's value per row; None where any part it names is empty."""
     text = pd.Series([""] * len(frame), index=frame.index, dtype=object)
@@ -271,10 +311,98 @@ def _derive(
         text = text + literal
         if ref is None:
             continue
-        values = frame[ref] if isinstance(ref, int) else columns.get(ref, nothing)
+        if isinstance(ref, int):
+            values = frame[ref]
+        elif ref.startswith("@"):
+            values = fields.get(ref[1:], nothing)
+        else:
+            values = columns.get(ref, nothing)
         complete &= values.notna()
         text = text + values.fillna("").astype(str)
     return text.where(complete, None).astype(object)
+
+
+def _source_columns(profile: SourceProfile, raw: pd.DataFrame,
+                    extra: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The profile's word on where the rows come from: jurisdiction, time zone, region scheme.
+
+    The jurisdiction fills a ``jurisdiction`` column where the feed's contract has one, else it is
+    kept in each row's raw record. A region written in another scheme than the mainland's 6-digit
+    division codes (e.g. postal codes) is kept in the raw record under ``region (scheme)`` instead of
+    being read as a division code.
+    """
+    if profile.jurisdiction:
+        if "jurisdiction" in raw.columns:
+            raw["jurisdiction"] = raw["jurisdiction"].where(raw["jurisdiction"].notna(), profile.jurisdiction)
+        else:
+            extra["jurisdiction"] = profile.jurisdiction
+    if profile.time_zone:
+        extra["time_zone"] = profile.time_zone
+    if profile.region_scheme != "cn_division" and "region_code" in raw.columns:
+        extra[f"region ({profile.region_scheme})"] = raw["region_code"]
+        raw["region_code"] = None
+    return raw, extra
+
+
+class _FileContext:
+    """What a profile adds to a file's rows beyond its cells: placeholders read as empty, rows that
+    continue the row above, and the file's own fields for key templates."""
+
+    def __init__(self, path: Path, source: Source, profile: SourceProfile | None) -> None:
+        self.path = path
+        self.source = source
+        self.profile = profile
+        self._sha8: str | None = None
+        self._placeholders = {match_key(p) for p in profile.placeholders} if profile else set()
+        self._above: tuple[list[str], pd.Series] | None = None
+
+    def prepare(self, chunk: SourceChunk, plans: dict[str, _Plan]) -> SourceChunk:
+        frame = chunk.frame
+        if self._placeholders and not frame.empty:
+            frame = frame.apply(lambda column: column.where(
+                ~column.map(lambda v: v is not None and match_key(v) in self._placeholders), None))
+        if self.profile and self.profile.continuation and not frame.empty:
+            frame = self._continue(chunk, frame, {p.explode for p in plans.values() if p.explode is not None})
+        return SourceChunk(chunk.headers, frame, chunk.problems, chunk.lineage)
+
+    def _continue(self, chunk: SourceChunk, frame: pd.DataFrame, own: set[int]) -> pd.DataFrame:
+        """Rows whose continuation cells are all blank take the values of the row they continue (the last
+        row above that is not a continuation) in their blank cells; the exploded cell stays their own."""
+        keys = [match_key(h) for h in chunk.headers]
+        marks = [keys.index(match_key(h)) for h in self.profile.continuation if match_key(h) in keys]
+        if not marks:
+            raise FileRejected(self.path, "none of the profile's continuation headers ("
+                               f"{', '.join(self.profile.continuation)}) is in the header; fix the profile")
+        continues = frame[marks].isna().all(axis=1).to_numpy()
+        above = self._above if self._above is not None and self._above[0] == chunk.headers else None
+        first = (above[1] if above is not None
+                 else pd.Series([None] * len(frame.columns), index=frame.columns, dtype=object))
+        starts = pd.concat([first.to_frame().T, frame[~continues]])
+        group = np.cumsum(~continues)
+        taken = starts.iloc[group].set_axis(frame.index)
+        result = frame.where(frame.notna() | ~continues[:, None], taken)
+        keep = [c for c in frame.columns if c in own]
+        result[keep] = frame[keep]
+        self._above = (chunk.headers, starts.iloc[group[-1]])
+        return result.astype(object).where(result.notna(), None)
+
+    def fields(self, chunk: SourceChunk) -> dict[str, pd.Series]:
+        index = chunk.frame.index
+        fields = {"row_number": pd.Series(index.astype(str), index=index, dtype=object),
+                  "file_name": pd.Series(self.path.name, index=index, dtype=object),
+                  "file_stem": pd.Series(self.path.stem, index=index, dtype=object)}
+        if chunk.lineage is not None:
+            fields["sheet"] = chunk.lineage["sheet"].astype(object)
+        elif getattr(self.source, "sheet", None):
+            fields["sheet"] = pd.Series(self.source.sheet, index=index, dtype=object)
+        if self._sha8 is None:
+            digest = hashlib.sha256()
+            with self.path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+            self._sha8 = digest.hexdigest()[:8]
+        fields["file_sha8"] = pd.Series(self._sha8, index=index, dtype=object)
+        return fields
 
 
 def _unique_names(names: list[str]) -> list[str]:

@@ -20,12 +20,11 @@ from pathlib import Path
 
 from agritrace.config import settings
 
-READABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".jsonl", ".json", ".ndjson"}
+READABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".ods", ".jsonl", ".json", ".ndjson"}
 OUTCOME_FOLDERS = ("archive", "held", "rejected")
 DONE_MARKER = ".done"
 # What to tell a sender whose format is not read, by suffix.
-_SAVE_AS = {".xls": "save it as .xlsx or .csv", ".xlsm": "save it as .xlsx without macros",
-            ".ods": "save it as .xlsx or .csv"}
+_SAVE_AS = {".xls": "save it as .xlsx or .csv", ".xlsm": "save it as .xlsx without macros"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def refusal(path: Path) -> Refusal | None:
     suffix = path.name.strip().rsplit(".", 1)[-1].lower() if "." in path.name else ""
     if f".{suffix}" not in READABLE_SUFFIXES:
         shown = f".{suffix}" if suffix else "(no extension)"
-        advice = _SAVE_AS.get(f".{suffix}", "deliver .csv, .xlsx or .jsonl")
+        advice = _SAVE_AS.get(f".{suffix}", "deliver .csv, .xlsx, .ods or .jsonl")
         return Refusal(f"unsupported format {shown}: {advice}", True)
     return None
 

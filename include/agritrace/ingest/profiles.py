@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import string
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -60,6 +62,54 @@ class UnitConversion(_Strict):
         return self
 
 
+# Template fields every key template may use besides the file's headers and canonical columns.
+FILE_FIELDS = ("file_sha8", "file_name", "file_stem", "row_number", "sheet")
+# Group names an item pattern may use for a canonical column under a shorter name.
+ITEM_GROUP_COLUMNS = {"value": "result_value", "limit": "mrl"}
+# The most test items one cell may hold: a row's items are numbered row × ITEMS_PER_ROW + item.
+ITEMS_PER_ROW = 1000
+
+
+class Explode(_Strict):
+    """One source cell holding several test items: each item becomes a row of its own.
+
+    ``pattern`` is matched against each item (after splitting on ``separators``); its named groups
+    fill canonical columns (``value`` and ``limit`` stand for result_value and mrl; ``limit_kind``
+    marks a not-detected limit); other named groups (``analyte_en``, ``class`` …) are kept in the
+    row's raw record.
+    """
+
+    column: str
+    separators: tuple[str, ...] = ("\n",)
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"explode.pattern {value!r} is not a regular expression ({exc})") from exc
+        if not compiled.groupindex:
+            raise ValueError(f"explode.pattern {value!r} has no named groups such as (?P<analyte>…)")
+        return value
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+    @property
+    def splitter(self) -> re.Pattern[str]:
+        return re.compile("|".join(re.escape(s) for s in self.separators))
+
+
+class ValueText(_Strict):
+    """A value written with its unit, perhaps several readings (初检结果：2.9mg/kg；复检结果：2.7mg/kg)."""
+
+    # The reading of record: the label it carries (复检结果), or first / last.
+    reading: str = "last"
+
+
 class FeedMapping(_Strict):
     """How one feed's columns are read from the source."""
 
@@ -76,6 +126,11 @@ class FeedMapping(_Strict):
     deduplicate: bool = False
     # Also accept the contract's own headers for columns this mapping does not name.
     contract_headers: bool = True
+    explode: Explode | None = None
+    # result_value written as text with its unit (and perhaps several readings).
+    value_text: ValueText | None = None
+    # mrl written as text: ≤100μg/kg, 不得检出, MRL = 0.4 (converted to the row's unit).
+    limit_text: bool = False
 
     @field_validator("constants", mode="before")
     @classmethod
@@ -94,14 +149,38 @@ class SourceProfile(_Strict):
     description: str = ""
     match: Match
     sheet: str | None = None
+    # Read every sheet whose name matches this glob, one after the other (one sheet per product);
+    # ``{sheet}`` in a key template is the sheet's name.
+    sheets: str | None = None
     header_row: int = Field(default=1, ge=1)
     encoding: str | None = None
+    # Cells written as one of these mean "no value" (-, –, —, /, 無 …).
+    placeholders: tuple[str, ...] = ()
+    # A row whose cells under these headers are all blank continues the row above: its blank cells
+    # take the row above's values (its item cell keeps its own items).
+    continuation: tuple[str, ...] = ()
+    # Where the source's rows come from: whose limits apply, its clock and how it writes regions.
+    jurisdiction: str | None = None
+    time_zone: str | None = None
+    region_scheme: str = "cn_division"
     feeds: dict[str, FeedMapping]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"time_zone {value!r} is not an IANA time zone (e.g. Asia/Taipei)") from exc
+        return value
 
     @model_validator(mode="after")
     def _fits_contracts(self) -> SourceProfile:
         if not self.feeds:
             raise ValueError("feeds must name at least one feed")
+        if self.sheet and self.sheets:
+            raise ValueError("give sheet (one sheet) or sheets (a glob of sheets), not both")
         for feed_name, mapping in self.feeds.items():
             if feed_name not in FEEDS:
                 raise ValueError(f"unknown feed {feed_name!r}; feeds are {', '.join(FEEDS)}")
@@ -110,7 +189,7 @@ class SourceProfile(_Strict):
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(sheet=self.sheet, header_row=self.header_row, encoding=self.encoding)
+        return ReadOptions(sheet=self.sheet, header_row=self.header_row, encoding=self.encoding, sheets=self.sheets)
 
     def matches(self, filename: str, headers: Sequence[str]) -> bool:
         if self.match.filename_glob and not fnmatch.fnmatch(filename.casefold(), self.match.filename_glob.casefold()):
@@ -156,6 +235,14 @@ def _check_mapping(feed_name: str, mapping: FeedMapping) -> None:
             raise ValueError(
                 f"{feed_name}.units.{column}: unit_column {conversion.unit_column!r} is not a column of {feed_name}"
             )
+    if mapping.explode:
+        groups = set(mapping.explode.regex.groupindex)
+        filled = {ITEM_GROUP_COLUMNS.get(g, g) for g in groups}
+        if "analyte" in columns and not filled & {"analyte", "analyte_en"}:
+            raise ValueError(f"{feed_name}.explode.pattern needs a group naming the item: (?P<analyte>…)")
+    for name, needs in (("value_text", "result_value"), ("limit_text", "mrl")):
+        if getattr(mapping, name) and needs not in columns:
+            raise ValueError(f"{feed_name}.{name}: {feed_name} has no {needs} column")
     for column, template in mapping.key.items():
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]

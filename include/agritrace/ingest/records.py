@@ -8,7 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
-FileFormat = Literal["csv", "xlsx", "jsonl"]
+FileFormat = Literal["csv", "xlsx", "ods", "jsonl"]
 
 
 @dataclass(frozen=True)
