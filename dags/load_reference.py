@@ -1,17 +1,22 @@
 """
 ### Load reference data — products, analytes, limits, banned lists, regions
 
-Loads the versioned reference CSVs shipped with agritrace (`include/agritrace/reference/data/`) into
-schema `ref`: regions, products and their GB 2763 groups, analytes and their aliases, maximum residue
-limits (GB 2763 / GB 31650 / GB 2762) and the must-not-be-detected lists. Every verdict the ingest
-DAGs compute is judged against these tables. Rows the project could not verify against the
-published standard carry `verified = false`, and that mark follows every verdict that used them.
+Loads the reference packs into schema `ref`: first the mainland pack shipped with agritrace
+(`include/agritrace/reference/data/`: regions, products and their GB 2763 groups, analytes and their
+aliases, test categories, maximum residue limits (GB 2763 / GB 31650 / GB 2762) and the
+must-not-be-detected lists), then every pack under `AGRITRACE_REFERENCE_PACKS_DIR` (another
+jurisdiction's standards and limits, more products and aliases). A row is judged only with its own
+jurisdiction's limits. Every verdict the ingest DAGs compute is judged against these tables. Rows
+the project could not verify against the published standard carry `verified = false`, and that
+mark follows every verdict that used them.
 
-**Reads** the package CSVs. **Writes** `ref.*` (upsert: operators' own aliases and rows are kept).
+**Reads** the packs' CSVs. **Writes** `ref.*` (a load that changes nothing writes nothing; a changed
+limit keeps its earlier version in `ref.limits_history`; operators' own aliases and rows are kept).
 
 #### Triage
 - *Failed*: usually a malformed row in a CSV someone edited; the error names file, line and column.
-  Fix the file and clear the task. The load is one transaction, so a failure changes nothing.
+  Fix the file and clear the task. Each pack loads in one transaction, so a failed pack changes nothing.
+- After a pack changed limits, re-judge the results already loaded: `agritrace ref rejudge`.
 - After adding an alias for a product or analyte that was quarantined, replay that feed's open rows
   with the `{replay_dag}` DAG, `{replay_feed}`, or from a terminal `{quarantine_replay}`
   (FEED is one of {feeds}).

@@ -46,7 +46,7 @@ def test_alias_inserted_by_sql_resolves_and_survives_a_reload(warehouse):
 def test_a_failed_load_writes_nothing(warehouse, tmp_path):
     import shutil
 
-    for path in DATA_DIR.glob("*.csv"):
+    for path in [*DATA_DIR.glob("*.csv"), DATA_DIR / "pack.yaml"]:
         shutil.copy(path, tmp_path / path.name)
     with (tmp_path / "limits.csv").open("a", encoding="utf-8") as f:
         f.write("GB 2763-2021,敌敌畏,product,豇豆,mrl,1,mg/kg,test,false,,\n")

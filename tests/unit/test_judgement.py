@@ -329,7 +329,7 @@ def two_standards(tmp_path_factory) -> ReferenceData:
     for path in DATA_DIR.glob("*.csv"):
         shutil.copy(path, directory / path.name)
     with (directory / "standards.csv").open("a", encoding="utf-8") as f:
-        f.write("GB 2763-2019,食品安全国家标准 食品中农药最大残留限量,,pesticide,mrl,false,2020-02-15,GB 2763-2019\n")
+        f.write("GB 2763-2019,食品安全国家标准 食品中农药最大残留限量,,pesticide,mrl,false,2020-02-15,GB 2763-2019,CN\n")
     with (directory / "limits.csv").open("a", encoding="utf-8") as f:
         f.write("GB 2763-2019,灭蝇胺,product,豇豆,mrl,1,mg/kg,GB 2763-2019 test row,true,2020-02-15,\n")
     return ReferenceData.from_directory(Path(directory))
@@ -358,7 +358,8 @@ def test_unverified_flag_propagates_into_the_verdict(ref, two_standards):
 def test_item_verdict_fields_are_inspection_result_columns():
     migrations = Path(__file__).parents[2] / "sql" / "migrations"
     columns = "".join(migrations.joinpath(name).read_text(encoding="utf-8")
-                      for name in ("V003__core.sql", "V014__verdict_basis.sql"))
+                      for name in ("V003__core.sql", "V014__verdict_basis.sql",
+                                       "V017__jurisdictions_packs_test_categories.sql"))
     for name in ItemVerdict.__dataclass_fields__:
         assert f"    {name} " in columns or f"add column {name} " in columns, name
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agritrace.cli.base import FEEDS_HELP, FeedName, app, fail, parse_date
 
-ref_app = typer.Typer(help="Reference limits: how far they can be cited, and re-judging results.",
+ref_app = typer.Typer(help="Reference data: packs, limits and how far they can be cited, re-judging, names.",
                       no_args_is_help=True)
 app.add_typer(ref_app, name="ref")
 
@@ -23,6 +24,22 @@ def ref_status(summary: Annotated[bool, typer.Option("--summary", help="Only the
     with db.connect() as conn:
         reference = ReferenceData.from_database(conn)
     typer.echo(status_report(reference, summary_only=summary))
+
+
+@ref_app.command("load")
+def ref_load(
+    pack_dir: Annotated[Path, typer.Argument(help="A reference pack: a folder of CSV files with a pack.yaml")],
+) -> None:
+    """Load a reference pack (another jurisdiction's limits, more products, aliases …); idempotent."""
+    from agritrace import db
+    from agritrace.reference.load import load_pack
+
+    with db.connect() as conn:
+        try:
+            outcome = load_pack(conn, pack_dir)
+        except (OSError, ValueError) as exc:
+            fail(f"reference pack {pack_dir} not loaded, nothing written: {exc}")
+    typer.echo(outcome.summary())
 
 
 @ref_app.command("rejudge")

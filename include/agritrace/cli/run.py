@@ -73,6 +73,8 @@ def explain_verdict(
     lod: float | None = None,
     verdict: Annotated[str | None, typer.Option(help="The verdict the lab supplied (合格, 不合格 …); with no "
                                                      "--value it is the verdict of record")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="Whose limits judge the value, e.g. CN (default: "
+                                                          "AGRITRACE_JURISDICTION)")] = None,
 ) -> None:
     """Explain one verdict: standard, limit, unit, source and why it passed or failed."""
     from agritrace import db
@@ -82,7 +84,7 @@ def explain_verdict(
         reference = ReferenceData.from_database(conn)
     try:
         typer.echo(explain(reference, product, analyte, value, unit=unit, standard=standard, lod=lod,
-                           supplied_verdict=verdict))
+                           supplied_verdict=verdict, jurisdiction=jurisdiction))
     except ValueError as exc:  # an unknown name, or an item with neither a value nor a verdict
         fail(str(exc))
 

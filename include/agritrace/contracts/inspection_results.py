@@ -19,7 +19,7 @@ INSPECTION_RESULTS = Feed(
         "batch_no", "analyte_code", "test_kind", "analyte_name", "result_raw", "result_value", "unit",
         "is_nondetect", "method", "standard", "report_no", "tested_on", "supplied_verdict", "value_mg_kg",
         "lod_mg_kg", "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified",
-        "ratio_to_limit", "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis",
+        "ratio_to_limit", "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis", "jurisdiction",
     ),
     core_key=("batch_no", "analyte_code", "test_kind"),
     fields=(
@@ -45,6 +45,10 @@ INSPECTION_RESULTS = Feed(
               "supplied verdict is flagged; a row with a supplied verdict and no value keeps the supplied verdict "
               "as its verdict of record (basis: supplied) and counts in pass rates.",
               aliases=("单项判定", "單項判定", "判定", "结论", "結論", "检测结论"), vocabulary=VERDICTS),
+        Field("jurisdiction", "text", "Jurisdiction whose limits judge the value (e.g. CN); the bureau's own "
+              "(AGRITRACE_JURISDICTION) when absent. A value is never judged with another jurisdiction's limits: "
+              "where none of its own are loaded, a supplied verdict stands, else the item is not judged.",
+              aliases=("管辖区", "管轄區", "法域")),
         Field("report_no", "text", "Lab report number.", aliases=("报告编号", "報告編號")),
         Field("tested_on", "date", "Test date; not in the future and not before the sampling date.",
               aliases=("检测日期", "檢測日期"), not_future=True, not_before="sampling_date"),

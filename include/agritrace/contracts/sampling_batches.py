@@ -34,7 +34,7 @@ SAMPLING_BATCHES = Feed(
     core_table="core.sampling_batches",
     core_columns=(
         "batch_no", "producer_id", "certificate_no", "task_type", "sampling_level", "sampling_stage",
-        "region_code", "product_name", "product_code", "product_category", "sample_qty_kg", "sampled_place",
+        "region_code", "product_name", "product_code", "product_category", "source_category", "sample_qty_kg", "sampled_place",
         "sampler_org", "lab", "sampling_date",
     ),
     core_key=("batch_no",),
@@ -60,6 +60,8 @@ SAMPLING_BATCHES = Feed(
               required=True),
         Field("product_category", "enum", "Product category; derived from the product reference when absent.",
               aliases=("产品类别", "產品類別"), vocabulary=CATEGORIES),
+        Field("source_category", "text", "The product category as the source writes it (e.g. 蔬菜-->叶菜类), kept "
+              "as written, also for products the reference does not hold.", aliases=("食品分类", "食品類別", "分类")),
         Field("region_code", "text", "County where the sample was taken; the producer's when absent.",
               aliases=("行政区划代码", "行政區劃代碼"), pattern=r"\d{6}"),
         Field("sample_qty_kg", "number", "Sample quantity in kg.", aliases=("抽样数量(kg)", "抽樣數量(kg)", "抽样数量"),

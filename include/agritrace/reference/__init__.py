@@ -1,11 +1,12 @@
 """Reference data (regions, products, analytes, standards, limits, bans) and the judgement engine.
 
 - ``ReferenceData.from_package()`` / ``from_database(conn)``: resolve names, find limits, list towns.
-- ``load_reference(conn)``: idempotent upsert of the shipped CSV files into ``ref.*``.
+- ``load_reference(conn)`` / ``load.load_pack(conn, PACK_DIR)``: idempotent loads of reference packs
+  (the shipped mainland pack, and others' with their jurisdiction) into ``ref.*``.
 - ``judge_item`` / ``judge_batch`` / ``explain``: pure verdict functions used by ingestion and the CLI.
 
-Rules are documented in ``judge.py`` (verdicts) and ``store.py`` (which standard and limit apply);
-the CSV shape in ``data/README.md``.
+Rules are documented in ``judge.py`` (verdicts) and ``store.py`` (which standard and limit apply,
+jurisdictions, test categories); the pack format in ``data/README.md``.
 """
 
 from agritrace.reference.judge import (

@@ -42,8 +42,17 @@ Rules (DATA_CONTRACT "Judgement rules"):
   ``positive_unconfirmed``. Positive (阳性) and negative (阴性) are screening words: the item is a
   rapid test, negative counts as a pass and positive stays ``positive_unconfirmed`` until a lab
   result for the analyte confirms it, exactly as a rapid result written as a word. An unknown
-  product or analyte is still an error (the row is quarantined); a row with neither value nor
-  supplied verdict still is too.
+  analyte is still an error (the row is quarantined); a row with neither value nor supplied verdict
+  still is too. An unknown product is not: a verdict-only item needs no limit, so it is recorded
+  whatever the product; only a value to judge needs the product resolved.
+- **Test categories.** A row may name a test category (农药残留, 食品微生物, 标示, GHP …) instead
+  of an analyte: it is recorded with its supplied verdict like any verdict-only row (the category
+  code as ``analyte_code``). A value cannot be judged against a category: that row is an error.
+- **Jurisdictions.** A value is judged only with the limits of the row's jurisdiction (its own, or
+  the bureau's ``AGRITRACE_JURISDICTION``). Where that jurisdiction has no limits loaded it is never
+  judged with another's: a supplied verdict is kept as the verdict of record (basis ``supplied``),
+  else the item is ``inconclusive`` with basis ``not_judged`` and the reason "not judged: no limits
+  loaded for X". An MRL written on the row is the row's own limit and is judged as before.
 
 Batch verdict: ``fail`` if any item fails; else ``positive_unconfirmed`` if a rapid positive has
 no conclusive lab result (pass or fail) in the batch for the same analyte (or for an analyte of the
@@ -62,8 +71,8 @@ from decimal import Decimal
 
 from agritrace.contracts.inspection_results import VERDICTS
 from agritrace.ingest.text import excerpt
-from agritrace.reference.model import Analyte, Limit, Product
-from agritrace.reference.store import ReferenceData
+from agritrace.reference.model import TEST_CATEGORY, Analyte, Limit, NoLimitsLoaded, Product, UnknownReference
+from agritrace.reference.store import ReferenceData, jurisdiction_or_home
 from agritrace.reference.values import (
     PERCENT,
     ResultBound,
@@ -114,7 +123,8 @@ class ItemVerdict:
     verdict: str  # pass | fail | positive_unconfirmed | negative | inconclusive
     verdict_reason: str
     verdict_disagrees: bool = False
-    verdict_basis: str = "computed"  # computed (judged here) | supplied (the row's verdict, no value)
+    verdict_basis: str = "computed"  # computed (judged here) | supplied (the row's verdict) | not_judged
+    jurisdiction: str = ""  # whose limits the item is judged by (set by judge_item)
 
 
 @dataclass(frozen=True)
@@ -159,7 +169,7 @@ def _level_label(ref: ReferenceData, product: Product, limit: Limit) -> str:
 
 
 def _yardstick(ref: ReferenceData, product: Product, analyte: Analyte, mrl: str | None,
-               unit: str | None, standard: str | None) -> _Yardstick:
+               unit: str | None, standard: str | None, jurisdiction: str) -> _Yardstick:
     if mrl is not None and str(mrl).strip():
         named = standard.strip() if standard and standard.strip() else None
         if is_must_not_detect(str(mrl)):
@@ -170,7 +180,7 @@ def _yardstick(ref: ReferenceData, product: Product, analyte: Analyte, mrl: str 
         except ValueError as exc:
             raise ValueError(f"mrl '{excerpt(mrl)}': {exc}; write a number (in the result's unit) or 不得检出") from None
         return _Yardstick("mrl", limit, named, ROW_MRL_SOURCE, None, "the row's mrl column", "")
-    found = ref.lookup(product.code, analyte.code, standard)
+    found = ref.lookup(product.code, analyte.code, standard, jurisdiction)
     if found.limit is None:
         return _Yardstick(None, None, found.standard, None, None, "", found.note)
     limit = found.limit
@@ -205,11 +215,11 @@ def _bound_text(bound: ResultBound, bound_mg: Decimal, unit: str | None) -> str:
     return shown
 
 
-def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemVerdict:
+def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard, jurisdiction) -> ItemVerdict:
     value, nondetect = parse_result_value_decimal(result_value, unit)
     if value is None and not nondetect:
-        raise ValueError("result_value is empty: a test item needs a value or a non-detect word "
-                         "(ND, 未检出, <LOD); fill it or drop the row")
+        raise ValueError("result_value is empty: a test item needs a value, a non-detect word "
+                         "(ND, 未检出, <LOD) or, with no value, a supplied verdict (合格/不合格); fill one or drop the row")
     value_mg = None if value is None else to_mg_per_kg_decimal(value, unit)
     bound = result_bound(result_value) if nondetect else None
     bound_mg = None if bound is None else to_mg_per_kg_decimal(bound.number, bound.unit or unit)
@@ -222,7 +232,7 @@ def _lab(ref, product, analyte, result_value, unit, lod, mrl, standard) -> ItemV
             raise ValueError(f"lod '{excerpt(lod)}': {exc}") from None
     elif bound_mg is not None:
         lod_mg = bound_mg  # the value was below it, so it serves as the LOD
-    stick = _yardstick(ref, product, analyte, mrl, unit, standard)
+    stick = _yardstick(ref, product, analyte, mrl, unit, standard, jurisdiction)
     detected = value_mg is not None and value_mg > 0
     shown = f"{_fmt(value)} {normalise_unit(unit)}" if value is not None else "not detected"
     if value is not None and normalise_unit(unit) != "mg/kg":
@@ -356,28 +366,60 @@ def _absent(value: object) -> bool:
 
 def judge_item(ref: ReferenceData, *, product: str, analyte: str, result_value: str | None,
                unit: str | None = None, lod: str | float | None = None, mrl: str | None = None,
-               standard: str | None = None, supplied_verdict: str | None = None) -> ItemVerdict:
-    """Judge one test item. Raises UnknownReference for unknown names, ValueError for bad values."""
-    result_value, unit, lod, mrl, standard, supplied_verdict = (
-        None if _absent(v) else v for v in (result_value, unit, lod, mrl, standard, supplied_verdict))
-    resolved_product = ref.resolve_product(product)
+               standard: str | None = None, supplied_verdict: str | None = None,
+               jurisdiction: str | None = None) -> ItemVerdict:
+    """Judge one test item. Raises UnknownReference for unknown names, ValueError for bad values.
+
+    ``jurisdiction``: whose limits judge a value (the bureau's own setting when None).
+    """
+    result_value, unit, lod, mrl, standard, supplied_verdict, jurisdiction = (
+        None if _absent(v) else v for v in (result_value, unit, lod, mrl, standard, supplied_verdict, jurisdiction))
+    jurisdiction = jurisdiction_or_home(jurisdiction)
     resolved_analyte = ref.resolve_analyte(analyte)
     supplied = canonical_verdict(supplied_verdict)
     word = qualitative(result_value)
     empty = result_value is None or not str(result_value).strip()
     if word is None and empty and supplied is not None:
-        return _supplied(resolved_analyte, supplied, supplied_verdict, unit, standard)
+        judged = _supplied(resolved_analyte, supplied, supplied_verdict, unit, standard)
+        return replace(judged, jurisdiction=jurisdiction)
+    if resolved_analyte.kind == TEST_CATEGORY:
+        raise ValueError(f"'{excerpt(analyte)}' is a test category ({resolved_analyte.name_en}), not an analyte: only "
+                         f"a supplied verdict with no value can be recorded for it; name the analyte the value measures")
+    resolved_product = ref.resolve_product(product)
     if word is not None:
         judged = _rapid_word(resolved_analyte, word)
     elif normalise_unit(unit) == PERCENT:
         judged = _rapid_rate(resolved_analyte, result_value)
     else:
-        judged = _lab(ref, resolved_product, resolved_analyte, result_value, unit, lod, mrl, standard)
+        try:
+            judged = _lab(ref, resolved_product, resolved_analyte, result_value, unit, lod, mrl, standard, jurisdiction)
+        except NoLimitsLoaded as exc:
+            return replace(_not_judged(resolved_analyte, exc, supplied, supplied_verdict, standard),
+                           jurisdiction=jurisdiction)
     disagrees = supplied is not None and supplied not in _AGREES[judged.verdict]
     if disagrees:
         judged = replace(judged, verdict_disagrees=True,
                          verdict_reason=f"{judged.verdict_reason}; the supplied verdict '{supplied}' disagrees")
-    return judged
+    return replace(judged, jurisdiction=jurisdiction)
+
+
+def _not_judged(analyte: Analyte, exc: NoLimitsLoaded, supplied: str | None, word: str | None,
+                standard: str | None) -> ItemVerdict:
+    """A value whose jurisdiction has no limits loaded: never judged with another's (module docstring)."""
+    if supplied is not None and supplied in ("pass", "fail"):
+        return replace(_supplied(analyte, supplied, word, None, standard), verdict_reason=(
+            f"{exc}, so the value is not judged here; the supplied verdict '{excerpt(word)}' is the verdict of record "
+            f"(basis: supplied). Load that jurisdiction's reference pack (agritrace ref load PACK_DIR) and re-judge "
+            f"(agritrace ref rejudge) to judge the value"))
+    return ItemVerdict(
+        analyte_code=analyte.code, test_kind="lab", result_value=None, is_nondetect=False, value_mg_kg=None,
+        lod_mg_kg=None, limit_mg_kg=None, limit_kind=None, limit_standard=None, limit_source=None,
+        limit_verified=None, ratio_to_limit=None, verdict=INCONCLUSIVE, verdict_basis="not_judged",
+        verdict_disagrees=supplied is not None,
+        verdict_reason=(f"{exc}: the value is never judged with another jurisdiction's limits, {_NOT_JUDGED}; "
+                        f"load that jurisdiction's reference pack (agritrace ref load PACK_DIR) and re-judge "
+                        f"(agritrace ref rejudge)"),
+    )
 
 
 def judge_batch(items: Iterable[ItemVerdict], *, ref: ReferenceData | None = None) -> str | None:
@@ -401,21 +443,38 @@ def judge_batch(items: Iterable[ItemVerdict], *, ref: ReferenceData | None = Non
 
 
 def explain(ref: ReferenceData, product: str, analyte: str, value: str | float | None, unit: str = "mg/kg",
-            standard: str | None = None, lod: str | float | None = None, supplied_verdict: str | None = None) -> str:
+            standard: str | None = None, lod: str | float | None = None, supplied_verdict: str | None = None,
+            jurisdiction: str | None = None) -> str:
     """A multi-line human explanation of the verdict on one value (``agritrace explain-verdict``).
 
     With no value and a ``supplied_verdict`` it explains a verdict-only row: the supplied verdict is
-    the verdict of record.
+    the verdict of record. ``jurisdiction``: whose limits judge the value (the bureau's own when None).
     """
-    p = ref.resolve_product(product)
     a = ref.resolve_analyte(analyte)
     item = judge_item(ref, product=product, analyte=analyte, result_value=None if value is None else str(value),
-                      unit=unit, standard=standard, lod=lod, supplied_verdict=supplied_verdict)
+                      unit=unit, standard=standard, lod=lod, supplied_verdict=supplied_verdict,
+                      jurisdiction=jurisdiction)
+    try:
+        p = ref.resolve_product(product)
+        product_line = f"{p.name_zh} ({p.name_en}), group {p.group_zh}, category {p.category_zh}"
+    except UnknownReference:  # a verdict-only item needs no known product
+        product_line = f"{product} (not in the product reference; no limit is needed for a supplied verdict)"
+    kind = ("test category (a verdict-only item: no analyte, no limit)" if a.kind == TEST_CATEGORY
+            else a.kind.replace('_', ' '))
     lines = [
-        f"Product:   {p.name_zh} ({p.name_en}), group {p.group_zh}, category {p.category_zh}",
-        f"Analyte:   {a.name_zh} ({a.name_en}), {a.kind.replace('_', ' ')}"
-        + (f", CAS {a.cas_no}" if a.cas_no else ""),
+        f"Product:   {product_line}",
+        f"Analyte:   {a.name_zh} ({a.name_en}), {kind}" + (f", CAS {a.cas_no}" if a.cas_no else ""),
+        f"Jurisdiction: {item.jurisdiction}",
     ]
+    if item.verdict_basis == "not_judged" or (item.verdict_basis == "supplied" and value is not None):
+        lines += [
+            f"Value:     {value} {normalise_unit(unit)}",
+            (f"Limits:    none loaded for {item.jurisdiction}: a value is never judged with another "
+            f"jurisdiction's limits"),
+            f"Basis:     {item.verdict_basis.upper().replace('_', ' ')}",
+            f"Verdict:   {item.verdict.upper()}: {item.verdict_reason}",
+        ]
+        return "\n".join(lines)
     if item.verdict_basis == "supplied":
         lines += [
             "Value:     none reported",
@@ -435,7 +494,7 @@ def explain(ref: ReferenceData, product: str, analyte: str, value: str | float |
             f"Source:    {item.limit_source}",
         ]
     else:
-        found = ref.lookup(p.code, a.code, standard)
+        found = ref.lookup(p.code, a.code, standard, item.jurisdiction)
         limit = found.limit
         value_line = f"{value} {normalise_unit(unit)}"
         if item.value_mg_kg is not None and normalise_unit(unit) != "mg/kg":

@@ -10,9 +10,9 @@ from agritrace.reference.store import ReferenceData
 
 JUDGED_FIELDS = ("analyte_code", "test_kind", "result_value", "is_nondetect", "value_mg_kg", "lod_mg_kg",
                  "limit_mg_kg", "limit_kind", "limit_standard", "limit_source", "limit_verified", "ratio_to_limit",
-                 "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis")
+                 "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis", "jurisdiction")
 # Everything judge_item reads from a row: rows equal on these get the same verdict.
-JUDGED_FROM = ["batch_product", "analyte", "result_value", "unit", "lod", "mrl", "standard", "verdict"]
+JUDGED_FROM = ["batch_product", "analyte", "result_value", "unit", "lod", "mrl", "standard", "verdict", "jurisdiction"]
 # An unknown standard or product names its own column; anything else is about the value.
 _COLUMN_OF_ERROR = {"standard": "standard", "product": "batch_no", "analyte": "analyte"}
 
@@ -27,6 +27,8 @@ def judge_rows(frame: pd.DataFrame, reference: ReferenceData) -> tuple[pd.DataFr
     problems: dict[int, list[dict]] = {}
     if frame.empty:
         return pd.DataFrame(), problems
+    if "jurisdiction" not in frame.columns:  # a frame from before the column (judge_item takes the bureau's own)
+        frame = frame.assign(jurisdiction=None)
     groups = frame.groupby(JUDGED_FROM, dropna=False, sort=False).ngroup().to_numpy()
     # ngroup numbers groups in order of appearance, so the first row of group k is first[k].
     _, first = np.unique(groups, return_index=True)
@@ -37,7 +39,7 @@ def judge_rows(frame: pd.DataFrame, reference: ReferenceData) -> tuple[pd.DataFr
             verdict = judge_item(
                 reference, product=row["batch_product"], analyte=row["analyte"], result_value=row["result_value"],
                 unit=row["unit"], lod=None if pd.isna(row["lod"]) else row["lod"], mrl=row["mrl"],
-                standard=row["standard"], supplied_verdict=row["verdict"],
+                standard=row["standard"], supplied_verdict=row["verdict"], jurisdiction=row["jurisdiction"],
             )
         except ValueError as exc:
             errors[group] = exc

@@ -13,6 +13,9 @@ LimitLevel = Literal["product", "group", "category"]
 LimitKind = Literal["mrl", "banned"]
 
 ANALYTE_KINDS = ("pesticide", "veterinary_drug", "contaminant")
+# The kind of a test category (农药残留, 食品微生物 …) resolved where an analyte is named: a
+# verdict-only row may name one; a value needs the analyte it measures.
+TEST_CATEGORY = "test_category"
 LIMIT_LEVELS = ("product", "group", "category")
 
 
@@ -25,6 +28,7 @@ class UnknownReference(ValueError):
         "standard": "load that standard's limits into ref.standards and ref.limits (CSV shape in "
         "agritrace/reference/data/README.md) or correct the standard (判定依据) on the row",
         "region": "add the region to ref.regions",
+        "jurisdiction": "load that jurisdiction's reference pack (agritrace ref load PACK_DIR)",
     }
 
     def __init__(self, kind: str, value: str) -> None:
@@ -58,7 +62,7 @@ class Analyte:
     code: str
     name_zh: str
     name_en: str
-    kind: str  # pesticide | veterinary_drug | contaminant
+    kind: str  # pesticide | veterinary_drug | contaminant | test_category
     cas_no: str | None
     # The class a rapid test reports on (e.g. organophosphates & carbamates) this analyte belongs to:
     # a lab result for the analyte confirms or clears a rapid positive for the class.
@@ -75,6 +79,25 @@ class Standard:
     is_default: bool
     effective_date: date | None
     source: str
+    jurisdiction: str  # whose law it is (CN: mainland); rows are judged only with their own jurisdiction's
+
+
+@dataclass(frozen=True)
+class TestCategory:
+    """A test category or panel (pesticide residues, microbiology, labelling …)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    analyte_kind: str | None  # the analyte kind whose items fall in it; None when none do
+
+
+class NoLimitsLoaded(ValueError):
+    """A value to judge for a jurisdiction whose limits are not loaded: never judged with another's."""
+
+    def __init__(self, jurisdiction: str) -> None:
+        self.jurisdiction = jurisdiction
+        super().__init__(f"not judged: no limits loaded for {jurisdiction}")
 
 
 @dataclass(frozen=True)

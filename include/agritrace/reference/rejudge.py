@@ -51,7 +51,8 @@ STAGING = "inspection_results_rejudge"
 _CURRENT = """
 select r.batch_no, coalesce(b.product_code, b.product_name) as batch_product, r.analyte_code as analyte,
        r.analyte_name, r.result_raw, r.unit, r.lod_mg_kg, r.is_nondetect, r.method, r.standard, r.report_no,
-       r.tested_on, r.supplied_verdict, r.limit_kind as previous_kind, r.verdict as previous_verdict
+       r.tested_on, r.supplied_verdict, r.jurisdiction, r.limit_kind as previous_kind,
+       r.verdict as previous_verdict
   from core.inspection_results r join core.sampling_batches b using (batch_no)
  where r.test_kind = 'lab'
    and (r.limit_source is null or r.limit_source not like %(row_mrl)s)

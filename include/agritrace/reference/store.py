@@ -15,6 +15,21 @@ choice of yardstick. A banned substance has no numeric limit; it is judged again
 
 A standard named on a row that the reference does not know is not guessed:
 ``UnknownReference('standard', …)``.
+
+Jurisdictions
+-------------
+Every standard (MRL standard or prohibition list) belongs to a jurisdiction (CN for the shipped
+mainland pack). A row is judged with the standards and bans of its own jurisdiction only: the
+default standard is the jurisdiction's default for the analyte kind, a standard named on the row
+must be of that jurisdiction, and only that jurisdiction's bans apply. A jurisdiction with no
+standard loaded raises ``NoLimitsLoaded``: its rows are never judged with another's limits.
+
+Test categories
+---------------
+Where a row names a test category (农药残留, 食品微生物, 标示 …) instead of an analyte,
+``resolve_analyte`` returns it as an ``Analyte`` of kind ``test_category`` (its code is the
+category's): such an item can only carry a supplied verdict. A name may not mean both an analyte
+and a category. Every analyte belongs to the category of its kind (``test_category_of``).
 """
 
 from __future__ import annotations
@@ -29,14 +44,18 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
+from agritrace.config import settings
 from agritrace.reference.model import (
     ANALYTE_KINDS,
     LIMIT_LEVELS,
+    TEST_CATEGORY,
     Analyte,
     Limit,
+    NoLimitsLoaded,
     Product,
     Region,
     Standard,
+    TestCategory,
     UnknownReference,
 )
 from agritrace.reference.names import normalise_name, normalise_standard
@@ -57,11 +76,36 @@ def _where(row: Row) -> str:
     return row.get("_where", "row")
 
 
+def database_rows(conn: psycopg.Connection) -> dict[str, list[Row]]:
+    """Every ref.* table's rows, as the CSV reader gives them (each remembers where it is from)."""
+    rows: dict[str, list[Row]] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        for table in TABLES:
+            columns = ", ".join(table.columns)
+            cur.execute(f"select {columns} from {table.qualified} order by {', '.join(table.key)}")
+            rows[table.name] = [{**r, "_where": f"{table.qualified} {r}"} for r in cur.fetchall()]
+    return rows
+
+
+def jurisdiction_or_home(jurisdiction: str | None) -> str:
+    """The jurisdiction a row names, else the bureau's own (``AGRITRACE_JURISDICTION``)."""
+    if jurisdiction is not None and str(jurisdiction).strip():
+        return str(jurisdiction).strip().upper()
+    return settings().jurisdiction.upper()
+
+
+def _jurisdiction(row: Row) -> str:
+    if not row.get("jurisdiction"):
+        raise ValueError(f"{_where(row)}: standard {row['code']} has no jurisdiction; fill the jurisdiction column "
+                         f"or load the files as a pack (its pack.yaml names the jurisdiction)")
+    return str(row["jurisdiction"]).strip().upper()
+
+
 class ReferenceData:
     def __init__(self, rows: dict[str, list[Row]]) -> None:
         self._standards = {r["code"]: Standard(r["code"], r["title_zh"], r["title_en"] or "",
                                                r["analyte_kind"], r["role"], bool(r["is_default"]),
-                                               r["effective_date"], r["source"] or "")
+                                               r["effective_date"], r["source"] or "", _jurisdiction(r))
                            for r in rows["standards"]}
         self._regions = {r["code"]: Region(r["code"], r["name_zh"], r["name_en"] or "", r["level"],
                                            r["parent_code"]) for r in rows["regions"]}
@@ -88,8 +132,18 @@ class ReferenceData:
                 raise ValueError(f"analyte {analyte.code}: kind {analyte.kind!r} is not one of {ANALYTE_KINDS}")
         self._product_aliases = self._aliases(rows["product_aliases"], "product_code", self._products)
         self._analyte_aliases = self._aliases(rows["analyte_aliases"], "analyte_code", self._analytes)
+        self._test_categories = {r["code"]: TestCategory(r["code"], r["name_zh"], r["name_en"] or "",
+                                                         r["analyte_kind"]) for r in rows.get("test_categories", ())}
+        self._category_of_kind = {c.analyte_kind: c.code for c in self._test_categories.values() if c.analyte_kind}
         self._product_index = self._index(self._products.values(), self._product_aliases, "product")
         self._analyte_index = self._index(self._analytes.values(), self._analyte_aliases, "analyte")
+        category_aliases = self._aliases(rows.get("test_category_aliases", ()), "category_code",
+                                         self._test_categories)
+        self._category_index = self._index(self._test_categories.values(), category_aliases, "test category")
+        for key, code in self._category_index.items():
+            if key in self._analyte_index:
+                raise ValueError(f"name {key!r} would mean both the analyte {self._analyte_index[key]} and the "
+                                 f"test category {code}; remove one of the aliases")
         self._level_names = {
             "group": {normalise_name(n): c for c, g in groups.items() for n in (c, g["name_zh"])},
             "category": {normalise_name(n): c for c, k in categories.items() for n in (c, k["name_zh"])},
@@ -115,19 +169,19 @@ class ReferenceData:
 
     @classmethod
     def from_directory(cls, directory: Path) -> ReferenceData:
-        """CSV files of the shape described in data/README.md (e.g. a full official table)."""
-        return cls(read_directory(Path(directory)))
+        """A complete reference in CSV files of the shape described in data/README.md (a pack's
+        ``pack.yaml``, when there is one, gives its standards their jurisdiction)."""
+        from agritrace.reference.load import MANIFEST, read_pack
+
+        directory = Path(directory)
+        if (directory / MANIFEST).is_file():
+            return cls(read_pack(directory).rows)
+        return cls(read_directory(directory))
 
     @classmethod
     def from_database(cls, conn: psycopg.Connection) -> ReferenceData:
         """The ref.* tables, including aliases and limits operators added there."""
-        rows: dict[str, list[Row]] = {}
-        with conn.cursor(row_factory=dict_row) as cur:
-            for table in TABLES:
-                columns = ", ".join(table.columns)
-                cur.execute(f"select {columns} from {table.qualified} order by {', '.join(table.key)}")
-                rows[table.name] = [{**r, "_where": f"{table.qualified} {r}"} for r in cur.fetchall()]
-        return cls(rows)
+        return cls(database_rows(conn))
 
     def _aliases(self, rows: list[Row], column: str, known: dict) -> dict[str, list[str]]:
         aliases: dict[str, list[str]] = defaultdict(list)
@@ -165,6 +219,8 @@ class ReferenceData:
             level_code = self._level_code(r["level"], r["product_level_code"])
         except UnknownReference as exc:
             raise ValueError(f"{where}: {exc}") from None
+        if analyte.kind == TEST_CATEGORY:
+            raise ValueError(f"{where}: {r['analyte_code']!r} is a test category; a limit is set for an analyte")
         mg_per_kg: Decimal | None = None
         if r["kind"] == "mrl":
             if r["limit_value"] is None:
@@ -190,6 +246,10 @@ class ReferenceData:
             unverified_reason=r.get("unverified_reason") or "",
         )
 
+    def resolve_limit_row(self, row: Row) -> Limit:
+        """A limits.csv row validated and resolved (codes for names, the figure in mg/kg)."""
+        return self._limit(row)
+
     def _level_code(self, level: str, name: str) -> str:
         if level == "product":
             return self.resolve_product(name).code
@@ -207,10 +267,34 @@ class ReferenceData:
         return self._products[code]
 
     def resolve_analyte(self, name: str) -> Analyte:
-        code = self._analyte_index.get(normalise_name(name or ""))
-        if code is None:
+        """The analyte a name means, or the test category (kind ``test_category``) it names."""
+        key = normalise_name(name or "")
+        code = self._analyte_index.get(key)
+        if code is not None:
+            return self._analytes[code]
+        category = self._category_index.get(key)
+        if category is None:
             raise UnknownReference("analyte", name)
-        return self._analytes[code]
+        return self._category_as_analyte(self._test_categories[category])
+
+    @staticmethod
+    def _category_as_analyte(category: TestCategory) -> Analyte:
+        return Analyte(category.code, category.name_zh, category.name_en, TEST_CATEGORY, None)
+
+    def test_category_of(self, analyte_code: str) -> str | None:
+        """The test category an item belongs to: its own code for a category, else its kind's."""
+        if analyte_code in self._test_categories:
+            return analyte_code
+        return self._category_of_kind.get(self._analyte(analyte_code).kind)
+
+    @property
+    def test_categories(self) -> tuple[TestCategory, ...]:
+        return tuple(self._test_categories.values())
+
+    @property
+    def jurisdictions(self) -> frozenset[str]:
+        """Jurisdictions with at least one standard loaded."""
+        return frozenset(s.jurisdiction for s in self._standards.values())
 
     @property
     def products(self) -> tuple[Product, ...]:
@@ -253,31 +337,47 @@ class ReferenceData:
         found = [s for s in self._standards.values() if normalise_standard(s.code) in folded]
         return sorted(found, key=lambda s: -len(s.code))
 
-    def standard_for(self, analyte_code: str, named: str | None = None) -> str | None:
+    def standard_for(self, analyte_code: str, named: str | None = None, jurisdiction: str | None = None) -> str | None:
         """The MRL standard an analyte is judged by, given the standard named on the row."""
-        return self._choose_standard(self._analyte(analyte_code), named)[0]
+        return self._choose_standard(self._analyte(analyte_code), named, jurisdiction)[0]
 
-    def _choose_standard(self, analyte: Analyte, named: str | None) -> tuple[str | None, str]:
+    def _choose_standard(self, analyte: Analyte, named: str | None,
+                         jurisdiction: str | None) -> tuple[str | None, str]:
+        jurisdiction = jurisdiction_or_home(jurisdiction)
+        if jurisdiction not in self.jurisdictions:
+            raise NoLimitsLoaded(jurisdiction)
         default = next((s.code for s in self._standards.values()
-                        if s.role == "mrl" and s.is_default and s.analyte_kind == analyte.kind), None)
+                        if s.role == "mrl" and s.is_default and s.analyte_kind == analyte.kind
+                        and s.jurisdiction == jurisdiction), None)
         if not named or not named.strip():
+            if default is None:
+                raise NoLimitsLoaded(f"{jurisdiction} ({analyte.kind.replace('_', ' ')}s)")
             return default, ""
         candidates = self.standards_named(named)
         if not candidates:
             raise UnknownReference("standard", named)
-        for standard in candidates:
+        foreign = [s for s in candidates if s.jurisdiction != jurisdiction]
+        if foreign and len(foreign) == len(candidates):
+            raise ValueError(f"the standard named on the row ({named.strip()}) is of jurisdiction "
+                             f"{foreign[0].jurisdiction}, the row's is {jurisdiction}: a row is judged only with its "
+                             f"own jurisdiction's limits; correct the standard or the row's jurisdiction")
+        for standard in (s for s in candidates if s.jurisdiction == jurisdiction):
             if standard.role == "mrl" and standard.analyte_kind == analyte.kind:
                 return standard.code, ""
         return default, (f"the standard named on the row ({named.strip()}) sets no limits for "
                          f"{analyte.kind.replace('_', ' ')}s; judged by the default {default}")
 
-    def lookup(self, product_code: str, analyte_code: str, standard: str | None = None) -> LimitLookup:
-        """The applicable limit (a ban first, then the MRL nearest to the product) and its standard."""
+    def lookup(self, product_code: str, analyte_code: str, standard: str | None = None,
+               jurisdiction: str | None = None) -> LimitLookup:
+        """The applicable limit (a ban first, then the MRL nearest to the product) and its standard,
+        within ``jurisdiction``; ``NoLimitsLoaded`` when that jurisdiction has no standard loaded."""
         product = self._product(product_code)
         analyte = self._analyte(analyte_code)
-        chosen, note = self._choose_standard(analyte, standard)
+        jurisdiction = jurisdiction_or_home(jurisdiction)
+        chosen, note = self._choose_standard(analyte, standard, jurisdiction)
         for level, code in product.levels:
-            bans = self._bans.get((analyte.code, level, code))
+            bans = [b for b in self._bans.get((analyte.code, level, code), ())
+                    if self._standards[b.standard].jurisdiction == jurisdiction]
             if bans:
                 return LimitLookup(min(bans, key=lambda b: b.standard), chosen, note)
         for level, code in product.levels:
@@ -286,8 +386,9 @@ class ReferenceData:
                 return LimitLookup(limit, chosen, note)
         return LimitLookup(None, chosen, note)
 
-    def find_limit(self, product_code: str, analyte_code: str, standard: str | None = None) -> Limit | None:
-        return self.lookup(product_code, analyte_code, standard).limit
+    def find_limit(self, product_code: str, analyte_code: str, standard: str | None = None,
+                   jurisdiction: str | None = None) -> Limit | None:
+        return self.lookup(product_code, analyte_code, standard, jurisdiction).limit
 
     def product(self, code: str) -> Product:
         return self._product(code)
@@ -322,5 +423,7 @@ class ReferenceData:
     def _analyte(self, code: str) -> Analyte:
         analyte = self._analytes.get(code)
         if analyte is None:
+            if code in self._test_categories:
+                return self._category_as_analyte(self._test_categories[code])
             raise UnknownReference("analyte", code)
         return analyte

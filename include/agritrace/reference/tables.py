@@ -71,9 +71,10 @@ def _table(name, columns, key, required=None, optional=(), **converters) -> Tabl
 
 # In load order: every table comes after the tables it refers to.
 TABLES: tuple[Table, ...] = (
+    # jurisdiction: empty in a pack's file means the pack's own (pack.yaml).
     _table("standards", ["code", "title_zh", "title_en", "analyte_kind", "role", "is_default",
-                         "effective_date", "source"], ["code"],
-           ["code", "title_zh", "analyte_kind", "role", "is_default"],
+                         "effective_date", "source", "jurisdiction"], ["code"],
+           ["code", "title_zh", "analyte_kind", "role", "is_default"], optional=["jurisdiction"],
            is_default=_bool, effective_date=_date),
     _table("regions", ["code", "name_zh", "name_en", "level", "parent_code"], ["code"],
            ["code", "name_zh", "level"]),
@@ -87,6 +88,8 @@ TABLES: tuple[Table, ...] = (
     _table("analytes", ["code", "name_zh", "name_en", "kind", "cas_no", "class_code"], ["code"],
            ["code", "name_zh", "kind"]),
     _table("analyte_aliases", ["alias", "analyte_code", "lang"], ["alias"], ["alias", "analyte_code"]),
+    _table("test_categories", ["code", "name_zh", "name_en", "analyte_kind"], ["code"], ["code", "name_zh"]),
+    _table("test_category_aliases", ["alias", "category_code", "lang"], ["alias"], ["alias", "category_code"]),
     _table("limits", ["standard", "analyte_code", "level", "product_level_code", "kind", "limit_value",
                       "unit", "source", "verified", "effective_date", "note", "source_url", "checked_on",
                       "unverified_reason"],
@@ -98,10 +101,15 @@ TABLES: tuple[Table, ...] = (
 TABLE = {t.name: t for t in TABLES}
 
 
-def read_csv(table: Table, directory: Path) -> list[Row]:
-    """The rows of ``directory/<table>.csv`` as typed values; each row remembers its line."""
+def read_csv(table: Table, directory: Path, *, missing_ok: bool = False) -> list[Row]:
+    """The rows of ``directory/<table>.csv`` as typed values; each row remembers its line.
+
+    ``missing_ok``: a pack holds only the tables it adds to, so an absent file is no rows.
+    """
     path = directory / table.file_name
     if not path.exists():
+        if missing_ok:
+            return []
         raise FileNotFoundError(
             f"{path}: reference file missing; every table in {', '.join(t.file_name for t in TABLES)} "
             f"is needed (see data/README.md)"
@@ -129,5 +137,5 @@ def read_csv(table: Table, directory: Path) -> list[Row]:
     return rows
 
 
-def read_directory(directory: Path) -> dict[str, list[Row]]:
-    return {table.name: read_csv(table, directory) for table in TABLES}
+def read_directory(directory: Path, *, missing_ok: bool = False) -> dict[str, list[Row]]:
+    return {table.name: read_csv(table, directory, missing_ok=missing_ok) for table in TABLES}
