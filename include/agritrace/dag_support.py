@@ -103,7 +103,7 @@ def url_from_connection(host: str | None, port: int | None, login: str | None, p
         # A Unix socket directory travels as the host query parameter in a libpq URL.
         query, host = {"host": host}, None
     url = URL.create("postgresql", username=login or None, password=password or None, host=host,
-                     port=port if host else None, database=database or "agritrace", query=query)
+                     port=port, database=database or "agritrace", query=query)
     return url.render_as_string(hide_password=False)
 
 

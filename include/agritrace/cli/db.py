@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import Annotated
+
 import typer
 
 from agritrace.cli.base import app, fail
 
 db_app = typer.Typer(help="The warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
 
 @db_app.command("up")
 def db_up() -> None:
@@ -19,12 +23,31 @@ def db_up() -> None:
         typer.echo(line)
 
 
+class Role(str, Enum):
+    owner = "owner"
+    analyst = "analyst"
+
+
 @db_app.command("url")
-def db_url() -> None:
-    """Print the warehouse's connection URL (for psql, notebooks and BI tools)."""
+def db_url(role: Annotated[Role, typer.Option(
+        help="owner: the pipeline's own login (psql, notebooks); analyst: the read-only login for BI tools "
+             "(Metabase, Superset, Power BI, Excel) over TCP on localhost: marts and reference data, "
+             "personal data masked. Its password is AGRITRACE_ANALYST_PASSWORD, or one generated and kept "
+             "in .agritrace/analyst_password.")] = Role.owner) -> None:
+    """Print a connection URL of the warehouse."""
     from agritrace import db
 
-    typer.echo(db.warehouse_url())
+    if role is Role.owner:
+        typer.echo(db.warehouse_url())
+        return
+    from agritrace.logins import analyst_url
+
+    address = db.tcp_address()
+    if address is None:
+        fail("the warehouse listens on a Unix socket only, which BI tools cannot reach; restart the embedded "
+             "Postgres (`agritrace db stop`, then `agritrace db up`) so it listens on 127.0.0.1, or set "
+             "AGRITRACE_DATABASE_URL to a server reachable over TCP")
+    typer.echo(analyst_url(db.warehouse_url(), *address))
 
 
 @db_app.command("migrate")
