@@ -4,45 +4,33 @@
 -- year × test kind × analyte with product_category, product_code and product_name all 'all'
 -- (the analyte's total over every product). Items are counted, not batches; an item belongs to
 -- the year its batch was sampled in, so the figures line up with the pass-rate marts.
-create materialized view mart.analyte_exceedance as
+-- A view over summary.items_daily. Names shown are the most frequent among the items (ties: the
+-- first in sort order, as mode() picks).
+create view mart.analyte_exceedance as
 
 with
-
-source_results as (
-
-    select * from core.inspection_results
-
-),
-
-source_batches as (
-
-    select * from core.sampling_batches
-
-),
 
 items as (
 
     select
-        -- keys
-        r.analyte_code,
-        r.analyte_name,
-        r.test_kind,
-        -- product
-        coalesce(b.product_category, 'unknown') as product_category,
-        coalesce(b.product_code, 'unknown') as product_code,
-        case when b.product_code is null then b.product_name end as uncoded_name,
-        b.product_name,
-        -- dates
-        extract(year from b.sampling_date)::int as year,
-        -- judgement
-        r.is_nondetect,
-        r.value_mg_kg,
-        r.ratio_to_limit,
-        r.verdict,
-        r.limit_kind
+        extract(year from sampling_date)::int as year,
+        test_kind,
+        analyte_code,
+        analyte_name,
+        product_category,
+        coalesce(product_code, 'unknown') as product_key,
+        case when product_code is null then product_name end as uncoded_name,
+        product_code,
+        product_name,
+        tested,
+        detected,
+        exceeded,
+        banned_detected,
+        unconfirmed,
+        max_ratio_to_limit,
+        max_value
 
-    from source_results as r
-    inner join source_batches as b using (batch_no)
+    from summary.items_daily
 
 ),
 
@@ -52,24 +40,51 @@ aggregated as (
         year,
         test_kind,
         analyte_code,
-        mode() within group (order by analyte_name) as analyte_name,
         case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
-        case when grouping(product_code) = 1 then 'all' else product_code end as product_code,
-        case
-            when grouping(product_code) = 1 then 'all'
-            else coalesce(uncoded_name, mode() within group (order by product_name))
-        end as product_name,
-        count(*) as tested,
-        count(*) filter (where not is_nondetect) as detected,
-        count(*) filter (where verdict = 'fail' and limit_kind = 'mrl') as exceeded,
-        count(*) filter (where verdict = 'fail' and limit_kind = 'banned') as banned_detected,
-        count(*) filter (where verdict = 'positive_unconfirmed') as unconfirmed_positives,
-        max(ratio_to_limit) as max_ratio_to_limit,
-        max(value_mg_kg) filter (where not is_nondetect) as max_value
+        case when grouping(product_key) = 1 then 'all' else product_key end as product_code,
+        uncoded_name,
+        grouping(product_key) = 1 as is_total,
+        sum(tested)::bigint as tested,
+        sum(detected)::bigint as detected,
+        sum(exceeded)::bigint as exceeded,
+        sum(banned_detected)::bigint as banned_detected,
+        sum(unconfirmed)::bigint as unconfirmed_positives,
+        max(max_ratio_to_limit) as max_ratio_to_limit,
+        max(max_value) as max_value
 
     from items
     group by year, test_kind, analyte_code,
-        grouping sets ((product_category, product_code, uncoded_name), ())
+        grouping sets ((product_category, product_key, uncoded_name), ())
+
+),
+
+analyte_names as (
+
+    select distinct on (year, test_kind, analyte_code)
+        year, test_kind, analyte_code, analyte_name
+
+    from (
+        select year, test_kind, analyte_code, analyte_name, sum(tested) as tested
+        from items
+        where analyte_name is not null
+        group by year, test_kind, analyte_code, analyte_name
+    ) as counted
+    order by year, test_kind, analyte_code, tested desc, analyte_name
+
+),
+
+product_names as (
+
+    select distinct on (year, test_kind, analyte_code, product_category, product_key)
+        year, test_kind, analyte_code, product_category, product_key, product_name
+
+    from (
+        select year, test_kind, analyte_code, product_category, product_key, product_name, sum(tested) as tested
+        from items
+        where product_code is not null and product_name is not null
+        group by year, test_kind, analyte_code, product_category, product_key, product_name
+    ) as counted
+    order by year, test_kind, analyte_code, product_category, product_key, tested desc, product_name
 
 ),
 
@@ -77,35 +92,40 @@ final as (
 
     select
         -- keys
-        year,
-        test_kind,
-        analyte_code,
-        analyte_name,
+        a.year,
+        a.test_kind,
+        a.analyte_code,
+        an.analyte_name,
         -- product
-        product_category,
-        product_code,
-        product_name,
+        a.product_category,
+        a.product_code,
+        case when a.is_total then 'all' else coalesce(a.uncoded_name, pn.product_name) end as product_name,
         -- measures
-        tested,
-        detected,
-        exceeded,
-        banned_detected,
-        unconfirmed_positives,
-        round(100.0 * detected / tested, 2) as detection_rate_pct,
-        round(100.0 * (exceeded + banned_detected) / tested, 2) as exceedance_rate_pct,
-        round(max_ratio_to_limit, 3) as max_ratio_to_limit,
-        max_value
+        a.tested,
+        a.detected,
+        a.exceeded,
+        a.banned_detected,
+        a.unconfirmed_positives,
+        round(100.0 * a.detected / a.tested, 2) as detection_rate_pct,
+        round(100.0 * (a.exceeded + a.banned_detected) / a.tested, 2) as exceedance_rate_pct,
+        round(a.max_ratio_to_limit, 3) as max_ratio_to_limit,
+        a.max_value
 
-    from aggregated
+    from aggregated as a
+    left join analyte_names as an using (year, test_kind, analyte_code)
+    left join product_names as pn
+        on not a.is_total and a.uncoded_name is null
+        and pn.year = a.year
+        and pn.test_kind = a.test_kind
+        and pn.analyte_code = a.analyte_code
+        and pn.product_category = a.product_category
+        and pn.product_key = a.product_code
 
 )
 
 select * from final;
 
-create unique index analyte_exceedance_key on mart.analyte_exceedance
-    (year, test_kind, analyte_code, product_category, product_code, product_name);
-
-comment on materialized view mart.analyte_exceedance is
+comment on view mart.analyte_exceedance is
     'Test items per analyte and product per sampling year: tested, detected, exceeding the MRL, banned substances detected. Rows with product_code = ''all'' are the analyte''s total over every product; never sum them with the per-product rows.';
 comment on column mart.analyte_exceedance.year is
     'Calendar year of the batch''s sampling date.';

@@ -6,40 +6,26 @@
 -- more than certificates.
 -- Personal data: phone and ID numbers in the producer's name or town (a household named with its
 -- phone, a row whose values shifted) are masked by ops.mask_personal.
-create materialized view mart.certificate_issuance as
+-- A view over summary.certificates_daily, with the producer's current attributes read from core.
+create view mart.certificate_issuance as
 
 with
 
-source_certificates as (
-
-    select * from core.certificates
-
-),
-
-source_producers as (
-
-    select * from core.producers
-
-),
-
-certificates as (
+monthly as (
 
     select
-        -- keys
-        date_trunc('month', c.issue_date)::date as month,
-        c.producer_id,
-        coalesce(c.product_category, 'unknown') as product_category,
-        -- producer
-        ops.mask_personal(p.producer_name) as producer_name,
-        p.producer_type,
-        p.region_code,
-        coalesce(ops.mask_personal(p.town), 'unknown') as town,
-        -- measures
-        c.quantity_kg,
-        c.commitment_basis
+        date_trunc('month', issue_date)::date as month,
+        producer_id,
+        product_category,
+        sum(certificates)::bigint as certificates,
+        sum(quantity_kg) as quantity_kg,
+        sum(certificates_counted_units)::bigint as certificates_counted_units,
+        sum(certificates_quality_control)::bigint as certificates_quality_control,
+        sum(certificates_self_test)::bigint as certificates_self_test,
+        sum(certificates_commissioned_test)::bigint as certificates_commissioned_test
 
-    from source_certificates as c
-    inner join source_producers as p using (producer_id)
+    from summary.certificates_daily
+    group by 1, 2, 3
 
 ),
 
@@ -47,33 +33,30 @@ final as (
 
     select
         -- keys
-        month,
-        producer_id,
-        product_category,
+        m.month,
+        m.producer_id,
+        m.product_category,
         -- producer
-        producer_name,
-        producer_type,
-        region_code,
-        town,
+        ops.mask_personal(p.producer_name) as producer_name,
+        p.producer_type,
+        p.region_code,
+        coalesce(ops.mask_personal(p.town), 'unknown') as town,
         -- measures
-        count(*) as certificates,
-        coalesce(sum(quantity_kg), 0) as quantity_kg,
-        count(*) filter (where quantity_kg is null) as certificates_counted_units,
-        count(*) filter (where 'quality_control' = any (commitment_basis)) as certificates_quality_control,
-        count(*) filter (where 'self_test' = any (commitment_basis)) as certificates_self_test,
-        count(*) filter (where 'commissioned_test' = any (commitment_basis)) as certificates_commissioned_test
+        m.certificates,
+        m.quantity_kg,
+        m.certificates_counted_units,
+        m.certificates_quality_control,
+        m.certificates_self_test,
+        m.certificates_commissioned_test
 
-    from certificates
-    group by month, producer_id, product_category, producer_name, producer_type, region_code, town
+    from monthly as m
+    inner join core.producers as p using (producer_id)
 
 )
 
 select * from final;
 
-create unique index certificate_issuance_key on mart.certificate_issuance
-    (month, producer_id, product_category);
-
-comment on materialized view mart.certificate_issuance is
+comment on view mart.certificate_issuance is
     'Compliance certificates (承诺达标合格证) issued per month, producer and product category, with quantities and the split by commitment basis. Sum rows freely: each certificate is in exactly one row.';
 comment on column mart.certificate_issuance.month is
     'First day of the calendar month of the issue date.';

@@ -5,37 +5,14 @@
 -- total is read by filtering the dimension to 'all', never by summing rows.
 -- Pass rate = passed ÷ judged batches (contract "Judgement rules"); a batch with an unconfirmed
 -- rapid-test positive or no results yet is not judged and is counted in its own column.
-create materialized view mart.pass_rate_by_period as
+-- A view over summary.batches_daily (kept up to date by refresh_marts for the days each load touched).
+create view mart.pass_rate_by_period as
 
 with
 
-source_batches as (
+daily as (
 
-    select * from core.sampling_batches
-
-),
-
-source_producers as (
-
-    select * from core.producers
-
-),
-
-batches as (
-
-    select
-        -- dimensions ('unknown' keeps a missing value apart from the 'all' roll-up)
-        b.task_type,
-        b.sampling_level,
-        coalesce(b.region_code, p.region_code, 'unknown') as region_code,
-        coalesce(b.product_category, 'unknown') as product_category,
-        -- dates
-        b.sampling_date,
-        -- verdict
-        b.batch_verdict
-
-    from source_batches as b
-    left join source_producers as p using (producer_id)
+    select * from summary.batches_daily
 
 ),
 
@@ -43,10 +20,10 @@ periods as (
 
     select
         period.period_type,
-        date_trunc(period.period_type, batches.sampling_date)::date as period_start,
-        batches.*
+        date_trunc(period.period_type, daily.sampling_date)::date as period_start,
+        daily.*
 
-    from batches
+    from daily
     cross join (values ('month'), ('quarter'), ('year')) as period (period_type)
 
 ),
@@ -60,11 +37,11 @@ aggregated as (
         case when grouping(sampling_level) = 1 then 'all' else sampling_level end as sampling_level,
         case when grouping(region_code) = 1 then 'all' else region_code end as region_code,
         case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
-        count(*) filter (where batch_verdict in ('pass', 'fail')) as batches,
-        count(*) filter (where batch_verdict = 'pass') as passed_batches,
-        count(*) filter (where batch_verdict = 'fail') as failed_batches,
-        count(*) filter (where batch_verdict = 'positive_unconfirmed') as unconfirmed_batches,
-        count(*) filter (where batch_verdict is null) as pending_batches
+        sum(passed + failed)::bigint as batches,
+        sum(passed)::bigint as passed_batches,
+        sum(failed)::bigint as failed_batches,
+        sum(unconfirmed)::bigint as unconfirmed_batches,
+        sum(pending)::bigint as pending_batches
 
     from periods
     group by period_type, period_start, cube (task_type, sampling_level, region_code, product_category)
@@ -98,10 +75,7 @@ final as (
 
 select * from final;
 
-create unique index pass_rate_by_period_key on mart.pass_rate_by_period
-    (period_type, period_start, task_type, sampling_level, region_code, product_category);
-
-comment on materialized view mart.pass_rate_by_period is
+comment on view mart.pass_rate_by_period is
     'Batch pass rates per month, quarter and year by task type, sampling level, region and product category. Every dimension also has the roll-up value ''all'': filter a dimension to ''all'' to read the total across it (e.g. task_type = ''supervisory_sampling'' and sampling_level = ''all'' for province and city together); never sum rows. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_period.period_type is
     'month | quarter | year: the length of the period starting at period_start.';

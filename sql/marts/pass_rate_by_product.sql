@@ -3,31 +3,20 @@
 -- Grain: one row per period × task_type × product. task_type has the roll-up value 'all'.
 -- A product is its reference code; batches whose product could not be coded are grouped by the
 -- name as sampled, with product_code 'unknown', so they stay visible instead of vanishing.
-create materialized view mart.pass_rate_by_product as
+-- A view over summary.batch_products_daily. The most frequent name of a coded product is the
+-- name with the most batches in the period (ties: the first in sort order, as mode() picks).
+create view mart.pass_rate_by_product as
 
 with
 
-source_batches as (
-
-    select * from core.sampling_batches
-
-),
-
-batches as (
+daily as (
 
     select
-        -- dimensions
-        task_type,
-        coalesce(product_category, 'unknown') as product_category,
-        coalesce(product_code, 'unknown') as product_code,
-        case when product_code is null then product_name end as uncoded_name,
-        product_name,
-        -- dates
-        sampling_date,
-        -- verdict
-        batch_verdict
+        *,
+        coalesce(product_code, 'unknown') as product_key,
+        case when product_code is null then product_name end as uncoded_name
 
-    from source_batches
+    from summary.batch_products_daily
 
 ),
 
@@ -35,10 +24,10 @@ periods as (
 
     select
         period.period_type,
-        date_trunc(period.period_type, batches.sampling_date)::date as period_start,
-        batches.*
+        date_trunc(period.period_type, daily.sampling_date)::date as period_start,
+        daily.*
 
-    from batches
+    from daily
     cross join (values ('month'), ('year')) as period (period_type)
 
 ),
@@ -50,16 +39,44 @@ aggregated as (
         period_start,
         case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
         product_category,
-        product_code,
-        coalesce(uncoded_name, mode() within group (order by product_name)) as product_name,
-        count(*) filter (where batch_verdict in ('pass', 'fail')) as batches,
-        count(*) filter (where batch_verdict = 'pass') as passed_batches,
-        count(*) filter (where batch_verdict = 'fail') as failed_batches,
-        count(*) filter (where batch_verdict = 'positive_unconfirmed') as unconfirmed_batches
+        product_key as product_code,
+        uncoded_name,
+        sum(passed + failed)::bigint as batches,
+        sum(passed)::bigint as passed_batches,
+        sum(failed)::bigint as failed_batches,
+        sum(unconfirmed)::bigint as unconfirmed_batches
 
     from periods
-    group by period_type, period_start, product_category, product_code, uncoded_name,
+    group by period_type, period_start, product_category, product_key, uncoded_name,
         grouping sets ((task_type), ())
+
+),
+
+names as (
+
+    select
+        period_type,
+        period_start,
+        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
+        product_category,
+        product_key as product_code,
+        product_name,
+        sum(sampled) as sampled
+
+    from periods
+    where product_code is not null and product_name is not null
+    group by period_type, period_start, product_category, product_key, product_name,
+        grouping sets ((task_type), ())
+
+),
+
+most_frequent_names as (
+
+    select distinct on (period_type, period_start, task_type, product_category, product_code)
+        period_type, period_start, task_type, product_category, product_code, product_name
+
+    from names
+    order by period_type, period_start, task_type, product_category, product_code, sampled desc, product_name
 
 ),
 
@@ -67,32 +84,36 @@ final as (
 
     select
         -- period
-        period_type,
-        period_start,
+        a.period_type,
+        a.period_start,
         -- dimensions
-        task_type,
-        product_category,
-        product_code,
-        product_name,
+        a.task_type,
+        a.product_category,
+        a.product_code,
+        coalesce(a.uncoded_name, n.product_name) as product_name,
         -- measures
-        batches,
-        passed_batches,
-        failed_batches,
-        unconfirmed_batches,
-        round(100.0 * passed_batches / nullif(batches, 0), 2) as pass_rate_pct,
-        mart.wilson_low_pct(passed_batches, batches) as wilson_low_pct,
-        mart.wilson_high_pct(passed_batches, batches) as wilson_high_pct
+        a.batches,
+        a.passed_batches,
+        a.failed_batches,
+        a.unconfirmed_batches,
+        round(100.0 * a.passed_batches / nullif(a.batches, 0), 2) as pass_rate_pct,
+        mart.wilson_low_pct(a.passed_batches, a.batches) as wilson_low_pct,
+        mart.wilson_high_pct(a.passed_batches, a.batches) as wilson_high_pct
 
-    from aggregated
+    from aggregated as a
+    left join most_frequent_names as n
+        on a.uncoded_name is null
+        and n.period_type = a.period_type
+        and n.period_start = a.period_start
+        and n.task_type = a.task_type
+        and n.product_category = a.product_category
+        and n.product_code = a.product_code
 
 )
 
 select * from final;
 
-create unique index pass_rate_by_product_key on mart.pass_rate_by_product
-    (period_type, period_start, task_type, product_category, product_code, product_name);
-
-comment on materialized view mart.pass_rate_by_product is
+comment on view mart.pass_rate_by_product is
     'Batch pass rates per product per month and per year. task_type = ''all'' is the total over every task type; never sum rows across task types. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_product.period_type is
     'month | year: the length of the period starting at period_start.';

@@ -5,36 +5,23 @@
 -- town 'unknown'. The region is where the batch was sampled, else the producer's county.
 -- Personal data: a phone or ID number in the town (a row whose values shifted) is masked by
 -- ops.mask_personal before grouping.
-create materialized view mart.pass_rate_by_town as
+-- A view over summary.batches_daily (the town is masked here, before grouping).
+create view mart.pass_rate_by_town as
 
 with
 
-source_batches as (
-
-    select * from core.sampling_batches
-
-),
-
-source_producers as (
-
-    select * from core.producers
-
-),
-
-batches as (
+daily as (
 
     select
-        -- dimensions
-        b.task_type,
-        coalesce(b.region_code, p.region_code, 'unknown') as region_code,
-        coalesce(ops.mask_personal(p.town), 'unknown') as town,
-        -- dates
-        b.sampling_date,
-        -- verdict
-        b.batch_verdict
+        task_type,
+        region_code,
+        ops.mask_personal(town) as town,
+        sampling_date,
+        passed,
+        failed,
+        unconfirmed
 
-    from source_batches as b
-    left join source_producers as p using (producer_id)
+    from summary.batches_daily
 
 ),
 
@@ -42,10 +29,10 @@ periods as (
 
     select
         period.period_type,
-        date_trunc(period.period_type, batches.sampling_date)::date as period_start,
-        batches.*
+        date_trunc(period.period_type, daily.sampling_date)::date as period_start,
+        daily.*
 
-    from batches
+    from daily
     cross join (values ('month'), ('year')) as period (period_type)
 
 ),
@@ -58,10 +45,10 @@ aggregated as (
         case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
         region_code,
         town,
-        count(*) filter (where batch_verdict in ('pass', 'fail')) as batches,
-        count(*) filter (where batch_verdict = 'pass') as passed_batches,
-        count(*) filter (where batch_verdict = 'fail') as failed_batches,
-        count(*) filter (where batch_verdict = 'positive_unconfirmed') as unconfirmed_batches
+        sum(passed + failed)::bigint as batches,
+        sum(passed)::bigint as passed_batches,
+        sum(failed)::bigint as failed_batches,
+        sum(unconfirmed)::bigint as unconfirmed_batches
 
     from periods
     group by period_type, period_start, region_code, town, grouping sets ((task_type), ())
@@ -93,10 +80,7 @@ final as (
 
 select * from final;
 
-create unique index pass_rate_by_town_key on mart.pass_rate_by_town
-    (period_type, period_start, task_type, region_code, town);
-
-comment on materialized view mart.pass_rate_by_town is
+comment on view mart.pass_rate_by_town is
     'Batch pass rates per town (乡镇) per month and per year. task_type = ''all'' is the total over every task type; never sum rows across task types. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_town.period_type is
     'month | year: the length of the period starting at period_start.';

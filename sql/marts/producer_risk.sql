@@ -13,41 +13,19 @@
 -- Personal data: contact_phone only masked, whole (ops.mask_phone: 138****5678); phone and ID numbers
 -- in the free-text columns (a household named with its phone, a row whose values shifted) masked by
 -- ops.mask_personal.
-create materialized view mart.producer_risk as
+-- A view over summary.producer_batches_daily and summary.certificates_daily, with the producer's
+-- current attributes read from core.
+create view mart.producer_risk as
 
 with
-
-source_producers as (
-
-    select * from core.producers
-
-),
-
-source_certificates as (
-
-    select * from core.certificates
-
-),
-
-source_batches as (
-
-    select * from core.sampling_batches
-
-),
-
-source_results as (
-
-    select * from core.inspection_results
-
-),
 
 as_of as (
 
     select
         coalesce(
             greatest(
-                (select max(sampling_date) from source_batches),
-                (select max(issue_date) from source_certificates)
+                (select max(sampling_date) from summary.batches_daily),
+                (select max(issue_date) from summary.certificates_daily)
             ),
             current_date
         ) as as_of_date
@@ -58,9 +36,9 @@ certificates as (
 
     select
         c.producer_id,
-        count(*) as certificates
+        sum(c.certificates)::bigint as certificates
 
-    from source_certificates as c
+    from summary.certificates_daily as c
     cross join as_of
     where c.issue_date > as_of.as_of_date - interval '12 months'
         and c.issue_date <= as_of.as_of_date
@@ -68,29 +46,15 @@ certificates as (
 
 ),
 
-banned_batches as (
-
-    select distinct batch_no
-
-    from source_results
-    where verdict = 'fail' and limit_kind = 'banned'
-
-),
-
 batches as (
 
     select
-        b.producer_id,
-        b.sampling_date,
-        b.batch_verdict,
-        bb.batch_no is not null as banned_failure,
+        b.*,
         b.sampling_date > as_of.as_of_date - interval '12 months'
             and b.sampling_date <= as_of.as_of_date as in_window
 
-    from source_batches as b
+    from summary.producer_batches_daily as b
     cross join as_of
-    left join banned_batches as bb using (batch_no)
-    where b.producer_id is not null
 
 ),
 
@@ -99,14 +63,14 @@ batch_summary as (
     select
         producer_id,
         -- within the window
-        count(*) filter (where in_window) as batches_sampled,
-        count(*) filter (where in_window and batch_verdict in ('pass', 'fail')) as batches_judged,
-        count(*) filter (where in_window and batch_verdict = 'fail') as failures,
-        count(*) filter (where in_window and banned_failure) as banned_failures,
-        count(*) filter (where in_window and batch_verdict = 'positive_unconfirmed') as unconfirmed_positives,
+        coalesce(sum(sampled) filter (where in_window), 0)::bigint as batches_sampled,
+        coalesce(sum(judged) filter (where in_window), 0)::bigint as batches_judged,
+        coalesce(sum(failed) filter (where in_window), 0)::bigint as failures,
+        coalesce(sum(banned_failed) filter (where in_window), 0)::bigint as banned_failures,
+        coalesce(sum(unconfirmed) filter (where in_window), 0)::bigint as unconfirmed_positives,
         -- all time
         max(sampling_date) as last_sampled_date,
-        max(sampling_date) filter (where batch_verdict = 'fail') as last_failure_date
+        max(sampling_date) filter (where failed > 0) as last_failure_date
 
     from batches
     group by producer_id
@@ -135,7 +99,7 @@ joined as (
         s.last_failure_date,
         round(100.0 * coalesce(s.batches_sampled, 0) / nullif(c.certificates, 0), 2) as sampling_coverage
 
-    from source_producers as p
+    from core.producers as p
     cross join as_of
     left join certificates as c using (producer_id)
     left join batch_summary as s using (producer_id)
@@ -202,9 +166,7 @@ final as (
 
 select * from final;
 
-create unique index producer_risk_key on mart.producer_risk (producer_id);
-
-comment on materialized view mart.producer_risk is
+comment on view mart.producer_risk is
     'One risk grade (A–D) per registered producer for credit and grid supervision, from the 12 months ending on as_of_date. Rule, first match wins: D = a batch failed for a banned substance; C = any other failed batch or an unconfirmed rapid-test positive; B = no judged batch (never sampled or results pending) or sampling_coverage below 1 batch per 100 certificates; A = sampled and clean. Contact phones are masked.';
 comment on column mart.producer_risk.producer_id is
     'Producer: unified social credit code or household registry code.';

@@ -9,27 +9,11 @@
 -- too little to judge) and either no batch was sampled, or its batches per 1,000 certificates
 -- are below half the reference rate: the county-wide rate of the same year and category for a
 -- town row, of the same year over all categories for a category roll-up row.
-create materialized view mart.sampling_coverage as
+-- A view over summary.certificates_daily (with the producer's current town read from core) and
+-- summary.batches_daily.
+create view mart.sampling_coverage as
 
 with
-
-source_producers as (
-
-    select * from core.producers
-
-),
-
-source_certificates as (
-
-    select * from core.certificates
-
-),
-
-source_batches as (
-
-    select * from core.sampling_batches
-
-),
 
 certificate_facts as (
 
@@ -37,27 +21,26 @@ certificate_facts as (
         extract(year from c.issue_date)::int as year,
         p.region_code,
         coalesce(p.town, 'unknown') as town,
-        coalesce(c.product_category, 'unknown') as product_category,
-        1 as certificate,
-        0 as batch
+        c.product_category,
+        c.certificates,
+        0 as batches
 
-    from source_certificates as c
-    inner join source_producers as p using (producer_id)
+    from summary.certificates_daily as c
+    inner join core.producers as p using (producer_id)
 
 ),
 
 batch_facts as (
 
     select
-        extract(year from b.sampling_date)::int as year,
-        coalesce(b.region_code, p.region_code, 'unknown') as region_code,
-        coalesce(p.town, 'unknown') as town,
-        coalesce(b.product_category, 'unknown') as product_category,
-        0 as certificate,
-        1 as batch
+        extract(year from sampling_date)::int as year,
+        region_code,
+        town,
+        product_category,
+        0 as certificates,
+        sampled as batches
 
-    from source_batches as b
-    left join source_producers as p using (producer_id)
+    from summary.batches_daily
 
 ),
 
@@ -76,8 +59,8 @@ aggregated as (
         case when grouping(region_code) = 1 then 'all' else region_code end as region_code,
         case when grouping(town) = 1 then 'all' else town end as town,
         case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
-        sum(certificate) as certificates,
-        sum(batch) as batches_sampled
+        sum(certificates)::bigint as certificates,
+        sum(batches)::bigint as batches_sampled
 
     from facts
     group by grouping sets (
@@ -144,10 +127,7 @@ final as (
 
 select * from final;
 
-create unique index sampling_coverage_key on mart.sampling_coverage
-    (year, region_code, town, product_category);
-
-comment on materialized view mart.sampling_coverage is
+comment on view mart.sampling_coverage is
     'Certificates issued vs batches sampled per year, town and product category, with roll-ups: region_code = town = ''all'' is the county-wide row of a category, and product_category = ''all'' as well is the year''s total. under_sampled flags rows with at least 100 certificates and no batch, or fewer than half the reference batches per 1,000 certificates.';
 comment on column mart.sampling_coverage.year is
     'Calendar year (issue year for certificates, sampling year for batches).';

@@ -8,7 +8,6 @@ district routine batches at 98.12% and 164 supervisory batches at 98.78%).
 from __future__ import annotations
 
 import math
-import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import combinations
@@ -17,7 +16,7 @@ import pandas as pd
 import psycopg
 import pytest
 from agritrace.marts.dictionary import DICTIONARY_PATH, data_dictionary, undocumented_columns
-from agritrace.marts.refresh import create_marts, mart_counts, mart_names, refresh_marts
+from agritrace.marts.refresh import SUMMARIES, create_marts, mart_counts, mart_names, refresh_marts
 from agritrace.marts.report import write_report
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -189,12 +188,12 @@ def test_create_marts_builds_every_mart_once(warehouse):
     assert set(mart_names()) == MARTS
 
 
-def test_refresh_creates_missing_marts_and_times_each(warehouse):
+def test_refresh_creates_missing_marts_and_times_each_summary(warehouse):
     with psycopg.connect(warehouse) as conn:
         timings = refresh_marts(conn)
-        assert set(timings) == MARTS and all(t >= 0 for t in timings.values())
-        recorded = dict(conn.execute("select mart_name, row_count from ops.mart_builds").fetchall())
-    assert set(recorded) == MARTS
+        assert set(timings) == set(SUMMARIES) and all(t >= 0 for t in timings.values())
+        recorded = dict(conn.execute("select mart_name, refreshed_at from ops.mart_builds").fetchall())
+    assert set(recorded) == MARTS and all(recorded.values())
 
 
 def test_changed_mart_file_is_recreated(warehouse, tmp_path):
@@ -221,45 +220,17 @@ def test_second_refresh_changes_nothing(small):
     assert before == after
 
 
-def test_reader_is_not_blocked_by_concurrent_refresh(small):
-    with psycopg.connect(small) as reader, psycopg.connect(small, autocommit=True) as refresher:
-        # The reader holds its ACCESS SHARE lock until its transaction ends.
-        assert reader.execute("select count(*) from mart.pass_rate_by_period").fetchone()[0] > 0
-        refresher.execute("set lock_timeout = '2s'")
-        timings = refresh_marts(refresher, concurrently=True)
-        assert set(timings) == MARTS
-        # The same reader keeps reading inside its transaction.
-        assert reader.execute("select count(*) from mart.producer_risk").fetchone()[0] == 7
-        # A plain refresh would need ACCESS EXCLUSIVE and so wait for the reader: that is the
-        # blocking CONCURRENTLY avoids.
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            refresher.execute("refresh materialized view mart.pass_rate_by_period")
-        reader.rollback()
-
-
-def test_readers_arriving_during_a_concurrent_refresh_are_not_blocked(small):
-    with psycopg.connect(small) as holder, psycopg.connect(small) as refresher:
-        # Hold the refresh open: its EXCLUSIVE lock stays until the transaction commits.
-        refresher.execute("refresh materialized view concurrently mart.pass_rate_by_period")
-        locks = holder.execute(
-            """
-            select mode from pg_locks where relation = 'mart.pass_rate_by_period'::regclass and granted
-              and pid <> pg_backend_pid()
-            """
-        ).fetchall()
-        assert ("ExclusiveLock",) in locks and ("AccessExclusiveLock",) not in locks
-        result: dict = {}
-
-        def read() -> None:
-            with psycopg.connect(small) as late_reader:
-                late_reader.execute("set lock_timeout = '2s'")
-                result["rows"] = late_reader.execute("select count(*) from mart.pass_rate_by_period").fetchone()[0]
-
-        thread = threading.Thread(target=read)
-        thread.start()
-        thread.join(10)
+def test_a_refresh_in_progress_blocks_no_reader_and_shows_its_figures_when_it_commits(small):
+    with psycopg.connect(small) as refresher, psycopg.connect(small, autocommit=True) as reader:
+        reader.execute("set lock_timeout = '2s'")
+        before = reader.execute("select count(*) from mart.producer_risk where risk_grade = 'D'").fetchone()[0]
+        refresher.execute("update core.sampling_batches set batch_verdict = 'pass' where batch_no = 'B2'")
+        refresh_marts(refresher)  # a savepoint inside the open transaction: held until commit
+        assert reader.execute("select count(*) from mart.producer_risk where risk_grade = 'D'").fetchone()[0] == before
         refresher.commit()
-    assert result.get("rows", 0) > 0
+        assert reader.execute("select count(*) from mart.producer_risk where risk_grade = 'D'").fetchone()[0] == before
+        assert reader.execute("select batches_sampled, failures from mart.producer_risk where producer_id = 'P1'"
+                              ).fetchone() == (2, 0)
 
 
 # --- access --------------------------------------------------------------------------------------
@@ -670,7 +641,7 @@ def test_every_column_holding_rollup_rows_is_flagged_in_its_comment(small):
             select c.relname, a.attname, coalesce(col_description(c.oid, a.attnum), '') like '%%ROLL-UP FLAG%%'
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
             join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-            where n.nspname = 'mart' and c.relkind = 'm' and a.atttypid = 'text'::regtype
+            where n.nspname = 'mart' and c.relkind = 'v' and a.atttypid = 'text'::regtype
             """
         ).fetchall()
         flagged, holding_all = set(), set()

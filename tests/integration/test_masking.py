@@ -214,7 +214,7 @@ def quarantined(url: str, tmp_path_factory: pytest.TempPathFactory) -> int:
         ["91440902MA4UABCD1Y", "赵六", "企业", "440902", "金塘镇", "曹江村", "13812345678", "2099-01-01",
          f"法人身份证{ID}"],
     ])
-    [outcome] = process_file(path, "producers", url=url, use_gx=False)
+    [outcome] = process_file(path, "producers", url=url)
     assert outcome.rows_quarantined == 3, outcome.summary()
     return outcome.file_id
 
@@ -289,13 +289,13 @@ def shifted_producer(url: str, quarantined: int) -> str:
                                            grid_id, contact_phone, registered_on, file_id)
                values (%s, %s, 'household', '440902', %s, %s, %s, '13812345678', '2023-03-01', %s)""",
             (HOUSEHOLD, "张三 13900001111", "金塘镇 0759-2281234", f"曹江村 {ID}", "13700002222", quarantined))
-        refresh_marts(conn, concurrently=False)
+        refresh_marts(conn)
     return HOUSEHOLD
 
 
 def test_analysts_see_no_phone_or_id_number_in_any_mart(url: str, shifted_producer: str):
     with as_role(url, ANALYST) as conn:
-        marts = [r[0] for r in conn.execute("select format('%I.%I', schemaname, matviewname) from pg_matviews "
+        marts = [r[0] for r in conn.execute("select format('%I.%I', schemaname, viewname) from pg_views "
                                             "where schemaname = 'mart'")]
         text = "\n".join(conn.execute(f"select coalesce(json_agg(t)::text, '') from {name} t").fetchone()[0]
                          for name in marts)

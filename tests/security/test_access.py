@@ -71,7 +71,7 @@ def data(shared: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> AccessD
     [outcome] = shared.load(c, "certificates")
     assert outcome.status == "loaded", outcome.summary()
     with psycopg.connect(shared.url, autocommit=True) as conn:
-        refresh_marts(conn, concurrently=False)
+        refresh_marts(conn)
     return AccessData(shared, producers[0]["producer_id"])
 
 

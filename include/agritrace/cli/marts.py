@@ -14,16 +14,16 @@ app.add_typer(marts_app, name="marts")
 
 @marts_app.command("refresh")
 def marts_refresh() -> None:
-    """Create missing marts and refresh all of them (readers are not blocked)."""
+    """Create missing marts and recompute the days loaded since the last refresh (readers are not blocked)."""
     from agritrace import db
-    from agritrace.marts.refresh import create_marts, mart_counts, refresh_marts
+    from agritrace.marts.refresh import mart_counts, refresh_marts
 
     with db.connect(autocommit=True) as conn:
-        create_marts(conn)
         timings = refresh_marts(conn)
         counts = mart_counts(conn)
-    for name, seconds in timings.items():
-        typer.echo(f"{name:32} {counts.get(name, 0):>8,} rows  {seconds:6.2f} s")
+    typer.echo(f"summaries recomputed for the new days in {sum(timings.values()):.2f} s")
+    for name, rows in counts.items():
+        typer.echo(f"mart.{name:32} {rows:>8,} rows")
 
 
 @app.command()
