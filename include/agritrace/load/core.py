@@ -6,16 +6,15 @@ Every write from staging (a file's load, a replay, an orphan retry, a release) c
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import psycopg
 from psycopg import sql
 
 from agritrace.contracts import Feed
 from agritrace.contracts.base import LINEAGE_COLUMNS
-from agritrace.reference import ReferenceData, judge_batch
+from agritrace.reference import ReferenceData
+from agritrace.reference.judge import INCONCLUSIVE
 
 
 @dataclass(frozen=True)
@@ -123,28 +122,40 @@ def fill_batch_regions(conn: psycopg.Connection, staging: sql.Identifier, refere
 
 
 def update_batch_verdicts(conn: psycopg.Connection, staging: sql.Identifier, reference: ReferenceData) -> None:
-    """Re-judge every batch the staged results belong to, over all of its items in core."""
-    # A server-side cursor in batch order: one batch's items in memory at a time, not the whole file's.
-    verdicts: list[tuple[str, str | None]] = []
-    with conn.cursor(name="batch_items") as cur:
-        cur.itersize = 20_000
-        cur.execute(sql.SQL(
-            """select r.batch_no, r.analyte_code, r.test_kind, r.verdict
+    """Re-judge every batch the staged results belong to, over all of its items in core.
+
+    One set-based statement, the rule of ``reference.judge_batch`` in SQL (its unit tests state the
+    rule; ``tests/integration`` checks the two agree): any failed item fails the batch; else a
+    rapid-test positive not confirmed by a lab result on the analyte or its class (``ref.analytes
+    .class_code``) leaves it unconfirmed; else an inconclusive item makes it inconclusive; else it
+    passes. ``reference`` is the same data as ``ref.*``, which the statement reads directly.
+    """
+    conn.execute(sql.SQL(
+        """with items as (
+               select r.batch_no, r.analyte_code, r.test_kind, r.verdict, a.class_code
                  from core.inspection_results r
+                 left join ref.analytes a on a.code = r.analyte_code
                 where r.batch_no in (select batch_no from {staging})
-                order by r.batch_no""").format(staging=staging))
-        for batch_no, rows in itertools.groupby(cur, key=lambda row: row[0]):
-            items = [SimpleNamespace(analyte_code=a, test_kind=t, verdict=v) for _, a, t, v in rows]
-            verdicts.append((batch_no, judge_batch(items, ref=reference)))
-    if not verdicts:
-        return
-    # One UPDATE joined to a COPYed table: a file touches tens of thousands of batches, and an UPDATE
-    # per batch costs a round trip each.
-    conn.execute("drop table if exists pg_temp.batch_verdicts")
-    conn.execute("create temp table batch_verdicts (batch_no text, batch_verdict text) on commit drop")
-    with conn.cursor() as cur, cur.copy("copy batch_verdicts (batch_no, batch_verdict) from stdin") as copy:
-        for row in verdicts:
-            copy.write_row(row)
-    conn.execute("""update core.sampling_batches b set batch_verdict = v.batch_verdict
-                      from batch_verdicts v where b.batch_no = v.batch_no""")
-    conn.execute("drop table batch_verdicts")
+           ),
+           confirmed as (
+               select batch_no, analyte_code as code from items
+                where test_kind = 'lab' and verdict in ('pass', 'fail')
+               union
+               select batch_no, class_code from items
+                where test_kind = 'lab' and verdict in ('pass', 'fail') and class_code is not null
+           ),
+           verdicts as (
+               select i.batch_no,
+                      case when bool_or(i.verdict = 'fail') then 'fail'
+                           when bool_or(i.verdict = 'positive_unconfirmed' and c.code is null)
+                               then 'positive_unconfirmed'
+                           when bool_or(i.verdict = {inconclusive}) then {inconclusive}
+                           else 'pass' end as batch_verdict
+                 from items i
+                 left join confirmed c on c.batch_no = i.batch_no and c.code = i.analyte_code
+                group by i.batch_no
+           )
+           update core.sampling_batches b set batch_verdict = v.batch_verdict
+             from verdicts v
+            where b.batch_no = v.batch_no and b.batch_verdict is distinct from v.batch_verdict""").format(
+        staging=staging, inconclusive=sql.Literal(INCONCLUSIVE)))
