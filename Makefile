@@ -37,10 +37,12 @@ test-fast: env  ## the suite without the slow and end-to-end tests
 db: env  ## start the embedded Postgres, migrate, load reference data; print the URL
 	$(BIN)/agritrace db up
 
-airflow: env  ## Airflow UI on http://localhost:8080 with the demo data landing for the scheduled DAGs
-	$(BIN)/agritrace airflow up
+WORKERS ?= 0
 
-airflow-stop: env  ## stop what `make airflow` started
+airflow: env  ## Airflow UI on http://localhost:8080 with the demo data for the scheduled DAGs (WORKERS=2: Celery)
+	$(BIN)/agritrace airflow up --workers $(WORKERS)
+
+airflow-stop: env  ## stop what `make airflow` started, Celery workers included
 	$(BIN)/agritrace airflow stop
 
 bench: env  ## benchmark ingestion, validation, marts and lookups; writes docs/benchmarks.md

@@ -3,6 +3,11 @@
 Airflow keeps its metadata in its own database (``airflow``) on the warehouse's server, never SQLite.
 Everything Airflow reads is passed as environment variables built here, so the local stack, the
 demo, the tests and the compose file (which sets the same variables) cannot drift apart.
+
+``make airflow`` runs the LocalExecutor; ``make airflow WORKERS=N`` runs the CeleryExecutor with N
+Celery workers on this machine. Their broker needs no server of its own: kombu's SQLAlchemy transport
+keeps the queue in Airflow's metadata database (``AGRITRACE_CELERY_BROKER_URL`` names a real broker,
+such as the Redis of docker-compose.yaml, instead); results go to the same database, as in compose.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +33,12 @@ from agritrace.dag_support import INGEST_DAG_IDS, LOAD_REFERENCE, PUBLISH_MARTS
 LOCAL_PORT = int(os.environ.get("AGRITRACE_AIRFLOW_PORT", "8080"))
 LOCAL_USER = "admin"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# `airflow celery worker`, as docker-compose.yaml runs it; each local worker adds a name of its own.
+WORKER_COMMAND = ("celery", "worker")
+# Task slots per worker: with the default of two workers, the four of the LocalExecutor's parallelism.
+WORKER_CONCURRENCY = 2
+# The variable a worker's name travels in to its task processes (see worker_hostname).
+WORKER_NAME_VARIABLE = "AGRITRACE_WORKER_NAME"
 
 
 def connection_json(url: str) -> str:
@@ -50,8 +62,46 @@ def _secret(home: Path) -> str:
     return path.read_text().strip()
 
 
-def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None) -> dict[str, str]:
-    """Environment for every Airflow process agritrace starts locally."""
+def celery_env(metadata_url: str) -> dict[str, str]:
+    """The Celery settings: the broker and result backend on Airflow's metadata database unless
+    ``AGRITRACE_CELERY_BROKER_URL`` names a broker."""
+    metadata = db.sqlalchemy_url(metadata_url)
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": os.environ.get("AGRITRACE_CELERY_BROKER_URL") or f"sqla+{metadata}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+        # A task instance's hostname names the worker that ran it (worker_hostname).
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "agritrace.airflow_local.worker_hostname",
+    }
+
+
+def worker_hostname() -> str:
+    """The Celery worker's name when a local worker runs the task, else the machine's name.
+
+    Airflow records ``socket.getfqdn()`` on each task instance by default, which is the same for
+    every worker on one machine; the worker's own name shows which of them ran the task.
+    """
+    return os.environ.get(WORKER_NAME_VARIABLE) or socket.getfqdn()
+
+
+def worker_name(number: int) -> str:
+    return f"worker-{number}@{socket.gethostname()}"
+
+
+def worker_args(number: int) -> list[str]:
+    """``airflow celery worker`` as worker ``number`` of this machine.
+
+    The task logs land in the shared log folder the api-server reads, so no worker serves its own
+    (two log servers would want the same port).
+    """
+    return [airflow_bin(), *WORKER_COMMAND, "--celery-hostname", worker_name(number),
+            "--concurrency", str(WORKER_CONCURRENCY), "--skip-serve-logs"]
+
+
+def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None,
+                workers: int = 0) -> dict[str, str]:
+    """Environment for every Airflow process agritrace starts locally: the LocalExecutor, or the
+    CeleryExecutor when ``workers`` Celery workers run the tasks."""
     cfg = settings()
     home = cfg.airflow_home
     home.mkdir(parents=True, exist_ok=True)
@@ -59,12 +109,13 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
     if not passwords.exists():
         passwords.write_text(json.dumps({LOCAL_USER: LOCAL_USER}))
     warehouse = warehouse or db.warehouse_url()
+    metadata_url = metadata_url or db.airflow_metadata_url()
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if workers else "LocalExecutor",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": cfg.timezone,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{LOCAL_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
@@ -75,8 +126,11 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
         "AIRFLOW__API__PORT": str(LOCAL_PORT),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{LOCAL_PORT}",
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db.sqlalchemy_url(metadata_url or db.airflow_metadata_url()),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db.sqlalchemy_url(metadata_url),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        # The api-server shares this machine's cores with the scheduler and every running task: a task
+        # starting under that load can wait longer than the default 5 s for its answer, and fail for it.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         # INFO: each file's task log says what came in, loaded and was quarantined.
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
@@ -84,6 +138,7 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
         "AGRITRACE_HOME": str(cfg.home),
         "AGRITRACE_LANDING_DIR": str(cfg.landing_dir),
         "NO_PROXY": "*",
+        **celery_env(metadata_url),
     }
     if cfg.database_url:
         env["AGRITRACE_DATABASE_URL"] = cfg.database_url
@@ -95,7 +150,7 @@ def airflow_bin() -> str:
 
 
 def run_airflow(args: list[str], *, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
-    env = {**os.environ, **airflow_env()}
+    env = {**os.environ, **airflow_env(workers=running_workers())}
     return subprocess.run([airflow_bin(), *args], env=env, check=check, text=True,
                           capture_output=capture)
 
@@ -111,23 +166,38 @@ def _pid_dir() -> Path:
     return path
 
 
-def start_stack() -> dict[str, int]:
-    """Start api-server, scheduler, dag-processor and triggerer in the background; pids are kept in files."""
+def running_workers() -> int:
+    """How many Celery workers the running local stack has (0: the LocalExecutor, or none running)."""
+    return len([p for p in _pid_dir().glob("worker-*.pid") if _alive(int(p.read_text()))])
+
+
+def start_stack(workers: int = 0) -> dict[str, int]:
+    """Start api-server, scheduler, dag-processor, triggerer and ``workers`` Celery workers in the
+    background; pids are kept in files.
+
+    A stack already running on the other executor is stopped first: the scheduler and its workers
+    must agree on it.
+    """
+    if running_workers() != workers and any(_pid_dir().glob("*.pid")):
+        stop_stack()
     migrate_metadata()
-    env = {**os.environ, **airflow_env()}
+    env = {**os.environ, **airflow_env(workers=workers)}
     logs = settings().airflow_home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    commands = {component: ([airflow_bin(), component], {}) for component in COMPONENTS}
+    for number in range(1, workers + 1):
+        commands[f"worker-{number}"] = (worker_args(number), {WORKER_NAME_VARIABLE: worker_name(number)})
     pids = {}
-    for component in COMPONENTS:
-        pid_file = _pid_dir() / f"{component}.pid"
+    for name, (args, extra_env) in commands.items():
+        pid_file = _pid_dir() / f"{name}.pid"
         if pid_file.exists() and _alive(int(pid_file.read_text())):
-            pids[component] = int(pid_file.read_text())
+            pids[name] = int(pid_file.read_text())
             continue
-        with (logs / f"{component}.log").open("ab") as log:
-            process = subprocess.Popen([airflow_bin(), component], env=env, stdout=log, stderr=subprocess.STDOUT,
+        with (logs / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(args, env={**env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         pid_file.write_text(str(process.pid))
-        pids[component] = process.pid
+        pids[name] = process.pid
     return pids
 
 

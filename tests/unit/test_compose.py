@@ -67,11 +67,37 @@ def test_settings_agree_with_the_local_stack(compose):
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == local["AIRFLOW__CORE__LOAD_EXAMPLES"].lower()
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"].endswith("/dags")
-    # One machine runs the LocalExecutor; the server scales out with Celery. Both are documented.
+    # `make airflow` runs the LocalExecutor, `make airflow WORKERS=N` and the server Celery. Both are documented.
     assert local["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert "CeleryExecutor" in readme and "LocalExecutor" in readme
+    assert "CeleryExecutor" in readme and "LocalExecutor" in readme and "WORKERS=2" in readme
+
+
+def test_celery_settings_agree_with_the_local_celery_stack(compose, monkeypatch):
+    from agritrace.airflow_local import WORKER_COMMAND, airflow_env
+
+    env = _environment(compose["services"]["airflow-worker"])
+    monkeypatch.delenv("AGRITRACE_CELERY_BROKER_URL", raising=False)
+    local = airflow_env(workers=2)
+    assert local["AIRFLOW__CORE__EXECUTOR"] == env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    for key in ("AIRFLOW__CELERY__WORKER_CONCURRENCY", "AIRFLOW__CORE__HOSTNAME_CALLABLE"):
+        assert local[key] == env[key], key
+    # Results in the metadata database, by the same driver, in both.
+    for settings in (env, local):
+        assert settings["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    # Locally the broker needs no server: kombu's SQLAlchemy transport on the metadata database ...
+    assert local["AIRFLOW__CELERY__BROKER_URL"] == "sqla+" + local["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    # ... and a real broker, such as compose's Redis, is used as it is given.
+    monkeypatch.setenv("AGRITRACE_CELERY_BROKER_URL", env["AIRFLOW__CELERY__BROKER_URL"])
+    assert airflow_env(workers=2)["AIRFLOW__CELERY__BROKER_URL"] == env["AIRFLOW__CELERY__BROKER_URL"]
+    # The workers are the same Airflow command; the hostname callable is importable where tasks run.
+    command = compose["services"]["airflow-worker"]["command"]
+    assert tuple(command.split() if isinstance(command, str) else command) == WORKER_COMMAND
+    from agritrace.airflow_local import worker_hostname
+
+    monkeypatch.setenv("AGRITRACE_WORKER_NAME", "worker-7@here")
+    assert worker_hostname() == "worker-7@here"
 
 
 def test_dockerfile_builds_on_the_locked_airflow_version():
