@@ -1,6 +1,6 @@
 """Every setting agritrace reads from the environment, in one place.
 
-Variables (all optional):
+Variables (all optional; ``SETTINGS`` below is the one table of them, with their defaults):
 
 - ``AGRITRACE_DATABASE_URL``: the warehouse. Unset means an embedded Postgres under ``.agritrace/``.
 - ``AGRITRACE_HOME``: where local state lives (embedded Postgres, Airflow home, logs);
@@ -61,6 +61,64 @@ INPUT_LIMITS = {
     # widest feed plus five unmapped columns (1,048,576 × 19). Stops a sheet whose recorded width
     # or height was stretched to millions of empty cells.
     "AGRITRACE_MAX_XLSX_CELLS": 20_000_000,
+}
+
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable agritrace reads: what it does and its default."""
+
+    name: str
+    meaning: str
+    default: str  # the value that behaves as unset ("" where unset means off or generated)
+    shown_default: str = ""  # the default as documented, when the value alone does not say it
+
+    @property
+    def documented_default(self) -> str:
+        return self.shown_default or (f"`{self.default}`" if self.default else "none")
+
+
+# Every AGRITRACE_* setting, once: the README's settings table, `agritrace airflow env`, the compose
+# file's environment and the data contract are checked against (or rendered from) this table.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("AGRITRACE_DATABASE_URL", "the warehouse", "", "embedded Postgres under `.agritrace/`"),
+    Setting("AGRITRACE_HOME", "local state (embedded Postgres, Airflow home, GX Data Docs)", "", "`.agritrace/`"),
+    Setting("AGRITRACE_LANDING_DIR", "landing folder, one sub-folder per feed", "", "`landing/`"),
+    Setting("AGRITRACE_PROFILES_DIR", "the source profiles folder", "", "`profiles/`"),
+    Setting("AGRITRACE_REFERENCE_PACKS_DIR", "reference packs (one sub-folder with a pack.yaml each) loaded after "
+            "the shipped mainland pack by `db up` and the reference DAG", "", "`reference_packs/`"),
+    Setting("AGRITRACE_JURISDICTION", "the bureau's own jurisdiction: rows that name none are judged with its "
+            "limits, never with another's", "CN"),
+    Setting("AGRITRACE_GATE_SHARE", "share of failing rows above which a file is held", "0.2"),
+    Setting("AGRITRACE_TIMEZONE", "the bureau's time zone", "Asia/Shanghai"),
+    Setting("AGRITRACE_SETTLE_SECONDS", "how long a landed file must stay unchanged before it is taken "
+            "(`NAME.done` beside it: at once)", "30"),
+    Setting("AGRITRACE_RETRY_DELAY_SECONDS", "first retry delay of the DAGs' tasks (doubles with each try)", "120"),
+    Setting("AGRITRACE_MAX_CELL_BYTES", "largest cell a file may hold (bytes); a file beyond it is rejected "
+            "naming the limit", str(INPUT_LIMITS["AGRITRACE_MAX_CELL_BYTES"])),
+    Setting("AGRITRACE_MAX_JSON_DEPTH", "deepest nesting of a JSON Lines record",
+            str(INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"])),
+    Setting("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES", "largest uncompressed size of a workbook",
+            str(INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"])),
+    Setting("AGRITRACE_MAX_XLSX_CELLS", "most cells read from a workbook", str(INPUT_LIMITS["AGRITRACE_MAX_XLSX_CELLS"])),
+    Setting("AGRITRACE_PG_PORT", "TCP port of the embedded Postgres on 127.0.0.1 (for BI tools' analyst login)", "",
+            "a free port, chosen at the first start and kept"),
+    Setting("AGRITRACE_ANALYST_PASSWORD", "password of the read-only analyst login", "",
+            "generated, kept in `.agritrace/analyst_password`"),
+    Setting("AGRITRACE_AIRFLOW_PORT", "port of the local Airflow api-server", "8080"),
+    Setting("AGRITRACE_CELERY_BROKER_URL", "the Celery broker of `make airflow WORKERS=N`", "",
+            "Airflow's metadata database"),
+    Setting("AGRITRACE_ALERT_WEBHOOK", "URL that receives a JSON POST when a task fails", ""),
+    Setting("AGRITRACE_ALERT_EMAIL", "who gets an email when a task fails", ""),
+    Setting("AGRITRACE_ALERT_FROM", "sender of those emails", "agritrace@localhost"),
+    Setting("AGRITRACE_SMTP_HOST", "mail server for those emails", "localhost"),
+    Setting("AGRITRACE_SMTP_PORT", "its port", "25"),
+)
+# Variables agritrace sets for itself or only its tests read: not settings of a deployment.
+INTERNAL_VARIABLES = {
+    "AGRITRACE_WORKER_NAME": "set by agritrace for each Celery worker it starts",
+    "AGRITRACE_TEST_DATABASE_URL": "the tests' Postgres server",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from agritrace.config import PROJECT_ROOT
+from agritrace.config import PROJECT_ROOT, SETTINGS
 from agritrace.contracts import FEEDS, Field
 
 DOC_PATH = PROJECT_ROOT / "docs" / "data_contract.md"
@@ -75,6 +75,11 @@ def render() -> str:
             headers = " / ".join(field.aliases)
             parts.append(f"| `{field.name}` | {headers} | {field.type} | {_rules(field)} | {_values(field)} |")
         parts.append("")
+    parts.append("\n## Settings\n\nEvery environment variable agritrace reads (`include/agritrace/config.py`, "
+                 "`SETTINGS`); all are optional.\n")
+    parts.append("| setting | meaning | default |\n| --- | --- | --- |")
+    parts.extend(f"| `{s.name}` | {s.meaning} | {s.documented_default} |" for s in SETTINGS)
+    parts.append("")
     return "\n".join(parts)
 
 
