@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from agritrace import db
-from agritrace.config import DAGS_DIR, PLUGINS_DIR, WAREHOUSE_CONN_ID, settings
+from agritrace.config import DAGS_DIR, PLUGINS_DIR, SETTINGS, WAREHOUSE_CONN_ID, settings
 from agritrace.contracts import LOAD_ORDER
 from agritrace.dag_support import INGEST_DAG_IDS, LOAD_REFERENCE, PUBLISH_MARTS
 
@@ -142,6 +142,9 @@ def airflow_env(*, metadata_url: str | None = None, warehouse: str | None = None
     }
     if cfg.database_url:
         env["AGRITRACE_DATABASE_URL"] = cfg.database_url
+    # Every other setting as this process sees it (unset: its default), so the tasks read the same.
+    for setting in SETTINGS:
+        env.setdefault(setting.name, os.environ.get(setting.name, setting.default))
     return env
 
 
