@@ -117,7 +117,8 @@ def test_a_held_file_fails_its_task_and_the_notifier_fires(dags, ready, landing,
     assert len(core_snapshot(ready)) == 5
     alerts = [json.loads(line) for line in (tmp_path / "home" / "alerts.jsonl").read_text().splitlines()]
     alert = next(a for a in alerts if a["task_id"] == "ingest_file")
-    assert alert["dag_id"] == "ingest_producers"
+    assert alert["dag_id"] == "ingest_producers" and alert["run_id"] == run.run_id
+    assert alert["data_interval_end"] is not None  # which day's data the alert is about
     assert "held" in alert["reason"] and "bad.csv" in alert["reason"]
 
 
