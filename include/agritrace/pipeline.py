@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -140,6 +141,60 @@ def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, u
     return outcomes
 
 
+@dataclass
+class DryRun:
+    """What loading a file would do, found by loading it in a transaction that is then rolled back."""
+
+    outcomes: list[FileOutcome]
+    # feed -> the first rows as core would hold them (column names, rows)
+    stored: dict[str, tuple[list[str], list[tuple]]] = field(default_factory=dict)
+
+
+def dry_run_file(path: Path, feed_name: str, *, url: str | None = None, sample_rows: int = 5,
+                 chunk_rows: int = 100_000) -> DryRun:
+    """``process_file`` of ``path`` without its effects: the very same load runs on one connection
+    inside a transaction that is rolled back, and the file stays where it is. Its counts are
+    therefore those of a real load of the file now. Nothing is written: no ledger row, no Data Docs
+    (only a database sequence may move on)."""
+    url = url or db.warehouse_url()
+    refused = refusal(path)
+    if refused is not None:
+        return DryRun([FileOutcome(feed_name, path.name, "rejected", message=refused.reason)])
+    sha = ledger.sha256_of(path)
+    with psycopg.connect(url) as conn:
+        try:
+            claim = ledger.claim_file(conn, feed=feed_name, sha256=sha, file_name=path.name,
+                                      size_bytes=path.stat().st_size, dag_run_id=None)
+            if claim.claim is ledger.Claim.BUSY:
+                return DryRun([FileOutcome(feed_name, path.name, "busy", message="another run is loading this file now")])
+            if claim.claim is ledger.Claim.DONE:
+                return DryRun([FileOutcome(feed_name, path.name, "skipped", claim.file_id, message=(
+                    f"same content already processed as file {claim.file_id} ({claim.status})"))])
+
+            @contextmanager
+            def savepoint() -> Iterator[psycopg.Connection]:
+                with conn.transaction():
+                    yield conn
+
+            outcomes = _process_claimed(conn, url, path, get_feed(feed_name), claim.file_id, sha, None,
+                                        chunk_rows=chunk_rows, use_gx=True, ignore_gate=False, connect=savepoint,
+                                        write_docs=False)
+            stored = {o.feed: _first_stored(conn, get_feed(o.feed), o.file_id, sample_rows)
+                      for o in outcomes if o.status == "loaded" and o.file_id is not None}
+            return DryRun(outcomes, stored)
+        finally:
+            conn.rollback()
+            ledger.release_file(conn, feed=feed_name, sha256=sha)
+
+
+def _first_stored(conn: psycopg.Connection, feed: Feed, file_id: int, limit: int) -> tuple[list[str], list[tuple]]:
+    columns = list(feed.core_columns)
+    rows = conn.execute(sql.SQL("select {} from {} where file_id = %s order by {} limit %s").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(*feed.core_table.split(".")),
+        sql.SQL(", ").join(map(sql.Identifier, feed.core_key))), (file_id, limit)).fetchall()
+    return columns, rows
+
+
 def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: str | None,
             move: bool) -> FileOutcome:
     """An entry that is not read gets its ledger row all the same, and goes to rejected/."""
@@ -165,11 +220,16 @@ def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: 
 
 
 def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id: int, sha: str,
-                     dag_run_id: str | None, *, chunk_rows: int, use_gx: bool, ignore_gate: bool) -> list[FileOutcome]:
+                     dag_run_id: str | None, *, chunk_rows: int, use_gx: bool, ignore_gate: bool,
+                     connect: Callable[[], AbstractContextManager[psycopg.Connection]] | None = None,
+                     write_docs: bool = True) -> list[FileOutcome]:
+    """Load each feed of a claimed file, each in a transaction of its own (``connect()``: a new
+    connection that commits when its block ends, unless a dry run passes savepoints instead)."""
     cfg = settings()
     gate_share = 1.0 if ignore_gate else cfg.gate_share
-    docs_dir = cfg.home / "gx_docs" if use_gx else None
-    with psycopg.connect(url) as conn:
+    docs_dir = cfg.home / "gx_docs" if use_gx and write_docs else None
+    connect = connect or (lambda: psycopg.connect(url))
+    with connect() as conn:
         reference = ReferenceData.from_database(conn)
     profiles = load_profiles()
     try:
@@ -185,7 +245,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
             this_file_id = ledger.claim_file(lock_conn, feed=name, sha256=sha, file_name=path.name,
                                              size_bytes=path.stat().st_size, dag_run_id=dag_run_id).file_id
         try:
-            with psycopg.connect(url) as conn:
+            with connect() as conn:
                 quarantine.forget_attempt(conn, this_file_id)
                 dq.forget_attempt(conn, this_file_id)
                 outcome = _load_feed(conn, feed, streams[name](), file_id=this_file_id, reference=reference,

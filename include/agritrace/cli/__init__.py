@@ -6,7 +6,7 @@ import order is the order `agritrace --help` lists them in.
 
 # ruff: noqa: I001, F401
 from agritrace.cli import run
-from agritrace.cli import trace, ref, quarantine, marts, db, airflow
+from agritrace.cli import trace, ref, profile, quarantine, marts, db, airflow
 from agritrace.cli.base import EXIT_DATABASE_LOST, EXIT_USAGE, _AgritraceGroup, app
 
 __all__ = ["EXIT_DATABASE_LOST", "EXIT_USAGE", "_AgritraceGroup", "app"]
