@@ -20,7 +20,7 @@ What agritrace accepts in `landing/<feed>/`, column by column. Generated from
 `include/agritrace/contracts/` by `python -m agritrace.contracts.docs`; the same definitions drive
 header matching, value normalisation, the Great Expectations suites and the demo data generator.
 
-- Formats: CSV (UTF-8, UTF-8 with BOM, GBK / GB18030; delimiter sniffed), XLSX (first sheet), JSON Lines.
+- Formats: CSV (UTF-8, UTF-8 with BOM, GBK / GB18030; delimiter sniffed), XLSX and OpenDocument .ods (first sheet, or the sheets a source profile names), JSON Lines.
   A file that decodes in none of the encodings is rejected with that reason.
 - A file is known by its content hash: the same content twice is processed once; a corrected
   re-delivery (same keys, new content) updates rows.
