@@ -12,6 +12,7 @@ from agritrace.bench import run_bench
 HEADLINE_KEYS = {
     "copy_ceiling_rows_per_s", "to_sql_rows_per_s", "ingest_rows_per_s", "ingest_peak_rss_mb", "gx_rows_per_s",
     "marts_full_refresh_s", "marts_incremental_refresh_s", "trace_p50_ms", "trace_p95_ms", "trace_p99_ms",
+    "load_ceiling_rows_per_s", "to_sql_indexed_rows_per_s",
 }
 
 
@@ -26,8 +27,10 @@ def test_a_tiny_benchmark_writes_every_figure_to_json_and_markdown(pg_server_url
         assert isinstance(written[key], (int, float)) and written[key] > 0, key
     assert written["machine"]["cores"] >= 1 and written["machine"]["memory_gb"] > 0
     assert written["commit"]
-    assert set(written["targets"]) == {"ingest_vs_copy_ceiling", "ingest_vs_to_sql", "ingest_peak_rss",
+    assert set(written["targets"]) == {"ingest_vs_load_ceiling", "ingest_vs_to_sql_indexed", "ingest_peak_rss",
                                        "trace_p95", "marts_incremental"}
+    # The load ceiling writes back every feed core held, into the same tables.
+    assert set(written["runs"]["1"]["load_ceiling"]["per_feed"]) == set(written["runs"]["1"]["rows_loaded_main"])
     run = written["runs"]["1"]
     assert run["ingest"]["statuses"] == ["loaded"]
     assert run["ingest"]["rows_quarantined"] == 0

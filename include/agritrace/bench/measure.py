@@ -1,4 +1,4 @@
-"""Measurements run from the benchmark's own process: raw COPY, to_sql, marts and trace lookups."""
+"""Measurements run from the benchmark's own process: raw COPY, load ceiling, to_sql, marts and trace lookups."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from psycopg import sql
 
 from agritrace import db
 from agritrace.bench.data import BenchData
+from agritrace.contracts import FEEDS, LOAD_ORDER
 
 SCRATCH_SCHEMA = "bench"
 COPY_BLOCK = 1 << 20
@@ -106,17 +107,137 @@ def to_sql_baseline(url: str, data: BenchData, subset_rows: int) -> Throughput:
     return Throughput(rows, seconds, per_feed)
 
 
-def refresh_marts(url: str, *, concurrently: bool) -> dict:
-    """Refresh every mart once; seconds in total and per mart, and the rows each holds."""
-    from agritrace.marts.refresh import mart_counts
+def refresh_marts(url: str, *, rebuild: bool = False) -> dict:
+    """Bring the marts up to date once (or, with ``rebuild``, recompute every summary from all of
+    core); seconds in total and per summary, and the rows each mart holds."""
+    from agritrace.marts.refresh import mart_counts, rebuild_summaries
     from agritrace.marts.refresh import refresh_marts as refresh
 
     with psycopg.connect(url, autocommit=True) as conn:
         started = time.perf_counter()
-        per_mart = refresh(conn, concurrently=concurrently)
+        per_mart = (rebuild_summaries if rebuild else refresh)(conn)
         seconds = time.perf_counter() - started
         counts = mart_counts(conn)
     return {"seconds": seconds, "per_mart_s": per_mart, "rows": counts}
+
+
+def export_core(url: str) -> dict[str, bytes]:
+    """Each core table's rows as the ingest left them (typed, normalised), as CSV: what a load
+    without validation would have to write."""
+    exports: dict[str, bytes] = {}
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for name in LOAD_ORDER:
+            feed = FEEDS[name]
+            query = sql.SQL("copy (select {} from {}) to stdout (format csv)").format(
+                sql.SQL(", ").join(map(sql.Identifier, feed.core_columns)),
+                sql.Identifier(*feed.core_table.split(".")))
+            with cur.copy(query) as copy:
+                exports[name] = b"".join(bytes(block) for block in copy)
+    return exports
+
+
+def _delivery(conn: psycopg.Connection, feed: str) -> int:
+    return conn.execute("insert into ops.files (feed, sha256, file_name, size_bytes, status) "
+                        "values (%s, md5(random()::text), 'bench.csv', 1, 'processing') returning file_id",
+                        (feed,)).fetchone()[0]
+
+
+def _empty_core(conn: psycopg.Connection) -> None:
+    tables = [sql.Identifier(*FEEDS[name].core_table.split(".")) for name in LOAD_ORDER]
+    conn.execute(sql.SQL("truncate {} cascade").format(sql.SQL(", ").join(tables)))
+
+
+def load_ceiling(url: str, exports: dict[str, bytes]) -> Throughput:
+    """COPY the core-shaped rows into an unlogged staging table, then INSERT … ON CONFLICT into the
+    indexed core tables (keys, secondary indexes, foreign keys, the marts' triggers): the write the
+    ingest must do, with no reading, validation or versioning. Core is emptied first."""
+    rows, seconds, per_feed = 0, 0.0, {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        _empty_core(conn)
+        _scratch(conn)
+        for name in LOAD_ORDER:
+            feed = FEEDS[name]
+            core = sql.Identifier(*feed.core_table.split("."))
+            staging = sql.Identifier(SCRATCH_SCHEMA, f"stage_{name}")
+            columns = sql.SQL(", ").join(map(sql.Identifier, feed.core_columns))
+            updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c))
+                                         for c in [*feed.core_columns, "file_id"] if c not in feed.core_key)
+            file_id = _delivery(conn, name)
+            started = time.perf_counter()
+            with conn.transaction():
+                conn.execute(sql.SQL("create unlogged table {} as select {} from {} limit 0").format(
+                    staging, columns, core))
+                with conn.cursor() as cur, cur.copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(
+                        staging, columns)) as copy:
+                    copy.write(exports[name])
+                written = conn.execute(sql.SQL(
+                    "insert into {core} ({columns}, file_id) select {columns}, %s from {staging} "
+                    "on conflict ({key}) do update set {updates}").format(
+                    core=core, columns=columns, staging=staging, updates=updates,
+                    key=sql.SQL(", ").join(map(sql.Identifier, feed.core_key))), (file_id,)).rowcount
+            elapsed = time.perf_counter() - started
+            rows += written
+            seconds += elapsed
+            per_feed[name] = {"rows": written, "seconds": elapsed}
+        conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(SCRATCH_SCHEMA)))
+        _empty_core(conn)
+    return Throughput(rows, seconds, per_feed)
+
+
+def core_frames(url: str, subset_rows: int) -> dict[str, pd.DataFrame]:
+    """Core's rows as typed frames (dates, numbers, arrays as Python values, as an application would
+    hold them): every producer and result, the first ``subset_rows`` certificates and batches."""
+    frames: dict[str, pd.DataFrame] = {}
+    with psycopg.connect(url) as conn:
+        for name in LOAD_ORDER:
+            feed = FEEDS[name]
+            limit = sql.SQL("") if name in ("producers", "inspection_results") else sql.SQL(" limit {}").format(
+                sql.Literal(subset_rows))
+            cur = conn.execute(sql.SQL("select {} from {}{}").format(
+                sql.SQL(", ").join(map(sql.Identifier, feed.core_columns)),
+                sql.Identifier(*feed.core_table.split(".")), limit))
+            frames[name] = pd.DataFrame(cur.fetchall(), columns=list(feed.core_columns), dtype=object)
+    return frames
+
+
+def to_sql_indexed(url: str, frames: dict[str, pd.DataFrame], subset_rows: int) -> Throughput:
+    """pandas ``DataFrame.to_sql`` (default method) of core-shaped rows appended to the same indexed
+    core tables: every producer, then the first ``subset_rows`` certificates and batches and the
+    first ``subset_rows`` results of those batches (so every foreign key holds). Core is emptied
+    before and after."""
+    from sqlalchemy import MetaData, Table, create_engine
+
+    engine = create_engine(db.sqlalchemy_url(url))
+    rows, seconds, per_feed = 0, 0.0, {}
+    batches: set[str] = set()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            _empty_core(conn)
+            files = {name: _delivery(conn, name) for name in LOAD_ORDER}
+        for name in LOAD_ORDER:
+            feed = FEEDS[name]
+            frame = frames[name].copy()
+            if name == "inspection_results":
+                frame = frame[frame["batch_no"].isin(batches)].head(subset_rows)
+            if name == "sampling_batches":
+                batches = set(frame["batch_no"])
+            frame["file_id"] = files[name]
+            schema, table = feed.core_table.split(".")
+            # The table's own column types, so pandas binds dates, numbers and arrays as such.
+            types = {c.name: c.type for c in Table(table, MetaData(), schema=schema, autoload_with=engine).columns
+                     if c.name in frame.columns}
+            started = time.perf_counter()
+            frame.to_sql(table, engine, schema=schema, if_exists="append", index=False, chunksize=TO_SQL_CHUNK,
+                         dtype=types)
+            elapsed = time.perf_counter() - started
+            rows += len(frame)
+            seconds += elapsed
+            per_feed[name] = {"rows": len(frame), "seconds": elapsed}
+        with psycopg.connect(url, autocommit=True) as conn:
+            _empty_core(conn)
+    finally:
+        engine.dispose()
+    return Throughput(rows, seconds, per_feed)
 
 
 def sample_keys(url: str, per_kind: int, seed: float = 0.42) -> dict[str, list[str]]:

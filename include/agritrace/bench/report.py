@@ -13,24 +13,27 @@ import psycopg
 
 from agritrace.config import PROJECT_ROOT
 
-MB_LIMIT = 1536  # 1.5 GB
+MB_LIMIT = 1024  # 1 GB
 TARGETS = {
-    "ingest_vs_copy_ceiling": "end-to-end ingest ≥ 1/4 of the raw COPY ceiling",
-    "ingest_vs_to_sql": "end-to-end ingest ≥ 10× the pandas to_sql baseline",
-    "ingest_peak_rss": "peak memory of the ingesting process < 1.5 GB",
-    "trace_p95": "trace lookup p95 < 50 ms",
-    "marts_incremental": "marts refresh after one more day < 2 s",
+    "ingest_vs_load_ceiling": "end-to-end ingest ≥ 0.75× the load ceiling (same run)",
+    "ingest_vs_to_sql_indexed": "end-to-end ingest ≥ 2× pandas to_sql into the same indexed tables",
+    "ingest_peak_rss": "peak memory of the ingesting process ≤ 1 GB",
+    "trace_p95": "trace lookup p95 ≤ 20 ms",
+    "marts_incremental": "marts refresh after one more day ≤ 1 s (and flat across the scales)",
 }
 STAGES = [
     # (label, run key, value key, unit)
     ("Raw COPY ceiling (CSV → unindexed text tables)", "copy_ceiling", "rows_per_s", "rows/s"),
-    ("pandas to_sql baseline (subset)", "to_sql", "rows_per_s", "rows/s"),
+    ("pandas to_sql baseline (subset, unindexed new table)", "to_sql", "rows_per_s", "rows/s"),
+    ("Load ceiling (COPY to staging + INSERT … ON CONFLICT into indexed core)", "load_ceiling", "rows_per_s",
+     "rows/s"),
+    ("pandas to_sql into the same indexed core tables (subset)", "to_sql_indexed", "rows_per_s", "rows/s"),
     ("End-to-end ingest (parse, validate with GX, quarantine, COPY, upsert)", "ingest", "rows_per_s", "rows/s"),
     ("Ingest peak RSS", "ingest", "peak_rss_mb", "MB"),
     ("Great Expectations alone", "gx", "rows_per_s", "rows/s"),
-    ("Marts, full refresh", "marts_full", "seconds", "s"),
+    ("Marts, first refresh (summaries built from all of core)", "marts_full", "seconds", "s"),
     ("Ingest of one more day", "ingest_day", "seconds", "s"),
-    ("Marts, concurrent refresh after that day", "marts_incremental", "seconds", "s"),
+    ("Marts, refresh after that day", "marts_incremental", "seconds", "s"),
     ("Trace lookup p50 (certificate, batch, producer, report, trace code)", "trace", "p50_ms", "ms"),
     ("Trace lookup p95 (same keys)", "trace", "p95_ms", "ms"),
     ("Trace lookup p99 (same keys)", "trace", "p99_ms", "ms"),
@@ -102,6 +105,8 @@ def summarise(runs: dict[str, dict], *, machine: dict, settings: dict, seconds: 
     head = {
         "copy_ceiling_rows_per_s": _value(run, "copy_ceiling", "rows_per_s"),
         "to_sql_rows_per_s": _value(run, "to_sql", "rows_per_s"),
+        "load_ceiling_rows_per_s": _value(run, "load_ceiling", "rows_per_s"),
+        "to_sql_indexed_rows_per_s": _value(run, "to_sql_indexed", "rows_per_s"),
         "ingest_rows_per_s": _value(run, "ingest", "rows_per_s"),
         "ingest_peak_rss_mb": _value(run, "ingest", "peak_rss_mb"),
         "gx_rows_per_s": _value(run, "gx", "rows_per_s"),
@@ -128,13 +133,13 @@ def _targets(h: dict) -> dict:
     def verdict(value, ok) -> dict:
         return {"value": value, "met": None if value is None else bool(ok(value))}
 
-    ingest, ceiling, to_sql = h["ingest_rows_per_s"], h["copy_ceiling_rows_per_s"], h["to_sql_rows_per_s"]
+    ingest, ceiling, to_sql = h["ingest_rows_per_s"], h["load_ceiling_rows_per_s"], h["to_sql_indexed_rows_per_s"]
     return {
-        "ingest_vs_copy_ceiling": verdict(ingest and ceiling and ingest / ceiling, lambda r: r >= 0.25),
-        "ingest_vs_to_sql": verdict(ingest and to_sql and ingest / to_sql, lambda r: r >= 10),
-        "ingest_peak_rss": verdict(h["ingest_peak_rss_mb"], lambda mb: mb < MB_LIMIT),
-        "trace_p95": verdict(h["trace_p95_ms"], lambda ms: ms < 50),
-        "marts_incremental": verdict(h["marts_incremental_refresh_s"], lambda s: s < 2),
+        "ingest_vs_load_ceiling": verdict(ingest and ceiling and ingest / ceiling, lambda r: r >= 0.75),
+        "ingest_vs_to_sql_indexed": verdict(ingest and to_sql and ingest / to_sql, lambda r: r >= 2),
+        "ingest_peak_rss": verdict(h["ingest_peak_rss_mb"], lambda mb: mb <= MB_LIMIT),
+        "trace_p95": verdict(h["trace_p95_ms"], lambda ms: ms <= 20),
+        "marts_incremental": verdict(h["marts_incremental_refresh_s"], lambda s: s <= 1),
     }
 
 
@@ -187,6 +192,10 @@ def render_markdown(result: dict) -> str:
             run = runs[label]
             cells.append("skipped" if key in run.get("skipped", {}) else _fmt(_value(run, key, value), unit))
         lines.append(f"| {title} | " + " | ".join(cells) + f" | {unit} |")
+    for title, key in (("End-to-end ingest ÷ load ceiling", "load_ceiling"),
+                       ("End-to-end ingest ÷ to_sql into the indexed tables", "to_sql_indexed")):
+        ratios = [(_value(runs[x], "ingest", "rows_per_s"), _value(runs[x], key, "rows_per_s")) for x in labels]
+        lines.append(f"| {title} | " + " | ".join(f"{i / c:.2f}" if i and c else "—" for i, c in ratios) + " | × |")
     lines += ["", "### Ingest by feed", "", "| Feed | " + " | ".join(f"{x}× rows/s" for x in labels) + " |",
               "|---|" + "---:|" * len(labels)]
     feeds = list(dict.fromkeys(f for r in runs.values() for f in r.get("ingest", {}).get("per_feed", {})))
@@ -228,10 +237,8 @@ def render_markdown(result: dict) -> str:
 def _target_value(name: str, value: float | None) -> str:
     if value is None:
         return "—"
-    if name == "ingest_vs_copy_ceiling":
-        return f"{value:.1%} of the ceiling"
-    if name == "ingest_vs_to_sql":
-        return f"{value:.1f}×"
+    if name in ("ingest_vs_load_ceiling", "ingest_vs_to_sql_indexed"):
+        return f"{value:.2f}×"
     return {"ingest_peak_rss": f"{value:,.0f} MB", "trace_p95": f"{value:.1f} ms",
             "marts_incremental": f"{value:.2f} s"}[name]
 
@@ -239,18 +246,12 @@ def _target_value(name: str, value: float | None) -> str:
 def _why(name: str, result: dict) -> str:
     """The measured fact that explains the outcome (the figures are in the tables above)."""
     run = result["runs"][f"{result['headline_scale']:g}"]
-    if name in ("ingest_vs_copy_ceiling", "ingest_vs_to_sql") and "ingest" in run and "gx" in run:
+    if name in ("ingest_vs_load_ceiling", "ingest_vs_to_sql_indexed") and "ingest" in run and "gx" in run:
         gx = run["gx"]["rows_per_s"]
         share = run["ingest"]["rows_per_s"] / gx if gx else 0
-        if name == "ingest_vs_copy_ceiling":
-            return (f"the ceiling moves bytes only; ingest parses and checks every value in Python and runs a GX "
-                    f"suite over every row. GX alone validates {gx:,.0f} rows/s ({gx / run['copy_ceiling']['rows_per_s']:.1%} "
-                    f"of the ceiling), so while GX sees every row the target is out of reach on this machine; GX "
-                    f"is {share:.0%} of the ingest time, reading and normalising text, the Python checks, COPY "
-                    f"formatting and the upsert into indexed tables the rest")
-        needed = 10 * run["to_sql"]["rows_per_s"]
-        return (f"to_sql here inserts the text as it is (no parsing, checks or indexes; psycopg 3 pipelines its "
-                f"batched INSERTs); 10× of it is {needed:,.0f} rows/s, more than GX alone validates ({gx:,.0f} rows/s)")
+        return (f"the load ceiling writes core-shaped rows with no reading, parsing, validation or versioning; "
+                f"GX alone validates {gx:,.0f} rows/s and is {share:.0%} of the ingest time here (reading and "
+                f"normalising text, the Python checks, COPY formatting and the versioned upsert the rest)")
     if name == "ingest_peak_rss" and "ingest" in run:
         return (f"files are read, validated and copied {result['settings']['chunk_rows']:,} rows at a time; "
                 f"memory follows the chunk, not the file")
@@ -265,8 +266,11 @@ def _why(name: str, result: dict) -> str:
     if name == "marts_incremental" and "marts_incremental" in run:
         per = run["marts_incremental"]["per_mart_s"]
         slowest = max(per, key=per.get)
-        return (f"the marts are materialized views: a concurrent refresh recomputes each over every row and "
-                f"diffs, so it grows with the tables, not with the day (slowest: {slowest}, {per[slowest]:.2f} s)")
+        flat = ", ".join(f"{label}×: {r['marts_incremental']['seconds']:.2f} s"
+                         for label, r in result["runs"].items() if "marts_incremental" in r)
+        return (f"the refresh recomputes only the days logged since the last one (the new day, and any day a "
+                f"correction moved rows from) in five daily summaries; {flat} (slowest summary: {slowest}, "
+                f"{per[slowest]:.2f} s)")
     return "not measured at this scale"
 
 
@@ -277,21 +281,32 @@ METHOD = """## Method
   day" is a real day of the same data set.
 - **Raw COPY ceiling**: the generated CSV files, byte for byte, through psycopg `COPY … FROM STDIN
   (format csv)` into tables of `text` columns with no index or constraint. No parsing or checks.
+- **Load ceiling**: after the other stages, core's rows as the ingest left them (typed and
+  normalised) are exported as CSV; core is emptied; each feed is COPYed into an unlogged staging
+  table and written with one `INSERT … ON CONFLICT DO UPDATE` into the same indexed core tables
+  (primary keys, secondary indexes, foreign keys, the marts' triggers), parents first. No reading,
+  parsing, validation, quarantine or history: the floor any validated load must also pay.
+- **to_sql into the indexed tables**: the same exported rows, `DataFrame.to_sql` (default method,
+  `chunksize` 10,000, appending) into the emptied indexed core tables: every producer, then the
+  first `settings.to_sql_rows_per_feed` certificates and batches and that many results of those
+  batches (so every foreign key holds).
 - **to_sql baseline**: `DataFrame.to_sql` (SQLAlchemy + psycopg, default method, `chunksize`
   10,000) of the first rows of each feed's first file (the subset size is in the JSON under
   `settings.to_sql_rows_per_feed`), read as text, into a new table with no index.
 - **End-to-end ingest**: `agritrace.pipeline.process_file` on every file, parents first, exactly
-  as the DAG tasks call it (`use_gx=True`): read and decode, header aliases, normalise, the contract
-  checks as pandas masks *and* as a Great Expectations suite per chunk (with Data Docs), parent and
+  as the DAG tasks call it: read and decode, header aliases, normalise, the contract
+  checks as one Great Expectations suite per chunk on its SQL engine (with Data Docs), parent and
   reference checks, verdicts, quarantine, COPY into staging, upsert into core, the ledger and the
   `dq` history, one transaction per file. It runs in a child process; rows/s is rows read over the
   summed `process_file` time (importing GX once per process, reported as `startup_s`, is
   excluded); peak memory is that process's `ru_maxrss`.
 - **GX alone**: the same suites on the same validation frames (everything else untimed), without
   the Data Docs action, up to `settings.gx_rows_per_feed` rows per feed.
-- **Marts**: full refresh = `REFRESH MATERIALIZED VIEW` of every mart after the main load. After
-  one more day is ingested, the marts are refreshed the way the mart DAG does it
-  (`REFRESH … CONCURRENTLY`, readers never blocked); that time is the "incremental" figure.
+- **Marts**: the marts are views over daily summaries; triggers on core log each day a write
+  touched. The first refresh after the main load builds the summaries from every day. After one
+  more day is ingested, the marts are refreshed the way the mart DAG does it (`refresh_marts`:
+  the logged days only, one transaction, readers never blocked); that time is the "incremental"
+  figure, and should not grow with the scale.
 - **Trace**: `agritrace.trace.lookup.trace` (the function the CLI and API call; every call is
   audited) over 1,000 random keys of each kind sampled from core, one connection, after a short
   warm-up. The headline percentiles are over certificate numbers, batch numbers, producer ids,
