@@ -125,10 +125,10 @@ def update_batch_verdicts(conn: psycopg.Connection, staging: sql.Identifier, ref
     """Re-judge every batch the staged results belong to, over all of its items in core.
 
     One set-based statement, the rule of ``reference.judge_batch`` in SQL (its unit tests state the
-    rule; ``tests/integration`` checks the two agree): any failed item fails the batch; else a
-    rapid-test positive not confirmed by a lab result on the analyte or its class (``ref.analytes
-    .class_code``) leaves it unconfirmed; else an inconclusive item makes it inconclusive; else it
-    passes. ``reference`` is the same data as ``ref.*``, which the statement reads directly.
+    rule; tests/integration/test_batch_verdicts.py checks the two agree): any failed item fails the
+    batch; else a rapid-test positive not confirmed by a lab result on the analyte or its class
+    (``ref.analytes.class_code``) leaves it unconfirmed; else an inconclusive item makes it
+    inconclusive; else it passes. ``reference`` is the same data as ``ref.*``, which the statement reads directly.
     """
     conn.execute(sql.SQL(
         """with items as (
