@@ -5,7 +5,10 @@ Triggered by hand after a fix: an alias added to `ref.product_aliases` / `ref.an
 producer registered, a corrected reference row, or to release a file the gate held.
 Replay re-validates the chosen open quarantine rows with the same rules as ingestion; the rows that
 now pass are upserted into core (so nothing is counted twice) and marked `loaded`; the rest stay
-open with their refreshed reasons.
+open with their refreshed reasons. When rows loaded, `publish_<feed>` emits that core table's asset
+event, so `publish_marts` refreshes the marts as after an ingest run; the other feeds' publish tasks skip.
+
+The release and replay buttons of the data-quality page start this DAG as the signed-in user.
 
 **Params**: `feed` (required), `quarantine_ids` (list; empty = all open rows of the feed),
 `file_id` (only that file's rows), `release_file_id` (re-process a held file ignoring the gate).
@@ -21,8 +24,8 @@ from __future__ import annotations
 
 from agritrace import triage
 from agritrace.contracts import LOAD_ORDER
-from agritrace.dag_support import REPLAY_QUARANTINE, dag_description, default_args, start_date
-from airflow.sdk import Param, dag, get_current_context, task
+from agritrace.dag_support import REPLAY_QUARANTINE, dag_description, default_args, start_date, table_asset
+from airflow.sdk import Metadata, Param, dag, get_current_context, task
 
 DOC = __doc__.format(quarantine_list=triage.quarantine_list(), quarantine_replay=triage.quarantine_replay(),
                      release=triage.RELEASE_HELD_FILE)
@@ -51,7 +54,22 @@ def replay_quarantine():
 
         return run(get_current_context()["params"])
 
-    replay()
+    def publish(feed: str):
+        asset = table_asset("core", feed)
+
+        @task(task_id=f"publish_{feed}", outlets=[asset])
+        def publish_feed(result: dict):
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            if result["feed"] != feed or not result["rows_loaded"]:
+                raise AirflowSkipException(f"no new rows in core.{feed}; no asset event")
+            yield Metadata(asset, {"rows_loaded": result["rows_loaded"], "by": REPLAY_QUARANTINE})
+
+        return publish_feed
+
+    result = replay()
+    for feed in LOAD_ORDER:
+        publish(feed)(result)
 
 
 replay_quarantine()

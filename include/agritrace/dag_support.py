@@ -208,7 +208,10 @@ def refresh_marts() -> dict:
 
 
 def replay_quarantine(params: dict) -> dict:
-    """The replay DAG's one task: release a held file, or re-validate a feed's open quarantine rows."""
+    """The replay DAG's main task: release a held file, or re-validate a feed's open quarantine rows.
+
+    Returns the feed whose core table changed and how many rows loaded (``feed``, ``rows_loaded``),
+    which the DAG's publish tasks turn into that table's asset event."""
     from agritrace.pipeline import release_held_file, replay
 
     url = warehouse_url()
@@ -216,12 +219,14 @@ def replay_quarantine(params: dict) -> dict:
         outcomes = release_held_file(int(params["release_file_id"]), url=url)
         for outcome in outcomes:
             log.info("%s", outcome.summary())
-        return {"released": [o.__dict__ for o in outcomes]}
+        return {"feed": outcomes[0].feed if outcomes else params["feed"],
+                "rows_loaded": sum(o.rows_loaded or 0 for o in outcomes),
+                "released": [o.__dict__ for o in outcomes]}
     outcome = replay(params["feed"], quarantine_ids=params.get("quarantine_ids") or None,
                      file_id=params.get("file_id"), url=url, requested_by=f"{REPLAY_QUARANTINE} DAG")
     log.info("replayed %d: %d loaded, %d still quarantined", outcome.examined, outcome.loaded,
              outcome.still_quarantined)
-    return outcome.__dict__
+    return {**outcome.__dict__, "feed": params["feed"], "rows_loaded": outcome.loaded}
 
 
 WAREHOUSE_ASSET_HOST = "postgres://agritrace-warehouse/agritrace"

@@ -160,6 +160,10 @@ def test_replay_dag_loads_an_unknown_analyte_after_its_alias_is_added(dags, read
         conn.execute("insert into ref.analyte_aliases (alias, analyte_code) values ('噻虫安', %s)", (code,))
     run = run_dag_in_process(dags["replay_quarantine"], run_conf={"feed": "inspection_results"})
     assert str(run.state) in ("success", "DagRunState.SUCCESS")
+    # The replayed feed's core table gets its asset event (publish_marts listens); the others' publish skip.
+    states = {ti.task_id: str(ti.state).rsplit(".", 1)[-1].lower() for ti in run.get_task_instances()}
+    assert states["publish_inspection_results"] == "success"
+    assert {states[f"publish_{feed}"] for feed in ("producers", "certificates", "sampling_batches")} == {"skipped"}
     with psycopg.connect(ready) as conn:
         assert conn.execute("select status from quarantine.rows").fetchall() == [("loaded",)]
         items = conn.execute("select analyte_name, value_mg_kg::float, verdict from core.inspection_results "
