@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 MARTS = {
     "analyte_exceedance", "certificate_issuance", "pass_rate_by_period", "pass_rate_by_product",
-    "pass_rate_by_town", "producer_risk", "sampling_coverage",
+    "pass_rate_by_town", "producer_risk", "sampling_coverage", "test_category_results",
 }
 
 SMALL = """

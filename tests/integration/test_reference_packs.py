@@ -12,9 +12,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 from agritrace.bootstrap import bring_up
 from agritrace.cli import app
+from agritrace.marts.refresh import create_marts
 from agritrace.pipeline import process_file
+from agritrace.trace.lookup import trace
+from agritrace.trace.render import render_table
 from typer.testing import CliRunner
 from warehouse_helpers import BATCH_COLUMNS, PRODUCER_COLUMNS, Keys, batch_row, producer_row, query, write_csv
 
@@ -25,7 +29,7 @@ ITEM = "select verdict, verdict_basis, limit_standard, limit_mg_kg, verdict_reas
 
 
 def _load(url: str, path: Path, feed: str):
-    [outcome] = process_file(path, feed, url=url, use_gx=False)
+    [outcome] = process_file(path, feed, url=url)
     return outcome
 
 
@@ -67,6 +71,14 @@ def test_another_jurisdiction_is_judged_only_with_its_own_pack(warehouse: str, l
     assert query(warehouse, "select analyte_code, verdict, verdict_basis from core.inspection_results "
                             "where batch_no = %s order by 1", (tw_categories,)) == [
         ("labelling", "fail", "supplied"), ("pesticide_residues", "pass", "supplied")]
+    with psycopg.connect(warehouse) as conn:
+        create_marts(conn)
+        chain = trace(conn, tw_value)
+    assert query(warehouse, "select not_judged, passed, failed from mart.test_category_results "
+                            "where jurisdiction = 'TW' and test_category = 'pesticide_residues'") == [(1, 1, 0)]
+    [item] = [i for b in chain.batches if b.batch_no == tw_value for i in b.items]
+    assert (item.shown_verdict, item.failing) == ("inconclusive (not judged)", False)
+    assert "not judged: no limits loaded for TW" in render_table(chain)
     assert "Limits:    none loaded for TW" in _invoke("explain-verdict", "--product", "龍眼", "--analyte", "毒死蜱",
                                                         "--value", "0.03", "--unit", "ppm", "--jurisdiction", "TW")
 
@@ -98,3 +110,11 @@ def test_another_jurisdiction_is_judged_only_with_its_own_pack(warehouse: str, l
     [(new, loaded_by)] = query(warehouse, "select limit_value, loaded_by from ref.limits "
                                           "where standard = 'TEST-TW-MRL' and product_level_code = 'longan'")
     assert (float(old), float(new), superseded_by) == (0.01, 0.05, loaded_by)
+
+    # The marts count the items by test category and jurisdiction.
+    assert query(warehouse, "select jurisdiction, test_category, items, passed, failed, not_judged, supplied_verdicts "
+                            "from mart.test_category_results where year = 2023 order by 1, 2") == [
+        ("CN", "pesticide_residues", 1, 1, 0, 0, 0),
+        ("TW", "labelling", 1, 0, 1, 0, 1),
+        ("TW", "pesticide_residues", 3, 1, 2, 0, 1),
+    ]

@@ -349,9 +349,9 @@ class ReferenceData:
         default = next((s.code for s in self._standards.values()
                         if s.role == "mrl" and s.is_default and s.analyte_kind == analyte.kind
                         and s.jurisdiction == jurisdiction), None)
+        if default is None:  # the jurisdiction is loaded, but sets no limits for this kind of analyte
+            raise NoLimitsLoaded(f"{jurisdiction} ({analyte.kind.replace('_', ' ')}s)")
         if not named or not named.strip():
-            if default is None:
-                raise NoLimitsLoaded(f"{jurisdiction} ({analyte.kind.replace('_', ' ')}s)")
             return default, ""
         candidates = self.standards_named(named)
         if not candidates:

@@ -96,7 +96,8 @@ class TestItem(_Model):
     verdict: str
     verdict_reason: str
     verdict_disagrees: bool | None = None
-    verdict_basis: str = "computed"  # computed | supplied (the row's verdict, no value reported)
+    # computed | supplied (the row's verdict of record) | not_judged (no limits of its jurisdiction loaded)
+    verdict_basis: str = "computed"
     failing: bool
     standard: str | None = None
     method: str | None = None
@@ -110,8 +111,10 @@ class TestItem(_Model):
 
     @property
     def shown_verdict(self) -> str:
-        """The verdict, marked "(supplied)" when it is the row's own verdict rather than one judged here."""
-        return f"{self.verdict} (supplied)" if self.verdict_basis == "supplied" else self.verdict
+        """The verdict, marked "(supplied)" when it is the row's own verdict rather than one judged here, and
+        "(not judged)" when no limits of the row's jurisdiction are loaded (the reason names it)."""
+        marks = {"supplied": " (supplied)", "not_judged": " (not judged)"}
+        return self.verdict + marks.get(self.verdict_basis, "")
 
     @property
     def shown_standard(self) -> str | None:
