@@ -187,7 +187,7 @@ def _sample_path(path: str) -> str:
 def _routes():
     from fastapi.routing import APIRoute
 
-    return [r.path for r in create_app().routes if isinstance(r, APIRoute)]
+    return [f"{method} {r.path}" for r in create_app().routes if isinstance(r, APIRoute) for method in sorted(r.methods)]
 
 
 @pytest.fixture(scope="module")
@@ -205,15 +205,16 @@ def _forged_token() -> str:
     return jwt.encode({"sub": "admin", "role": "admin", "aud": "apache-airflow"}, "not-the-secret", algorithm="HS512")
 
 
-@pytest.mark.parametrize("path", _routes())
+@pytest.mark.parametrize("route", _routes())
 @pytest.mark.parametrize("credentials", [
     {}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Bearer forged"},
     {"Cookie": "_token=not-a-token"}, {"Cookie": "_token=forged"},
 ], ids=["none", "garbage_bearer", "forged_bearer", "garbage_cookie", "forged_cookie"])
-def test_every_route_refuses_a_call_without_a_valid_login(airflow_auth, path: str, credentials: dict):
+def test_every_route_refuses_a_call_without_a_valid_login(airflow_auth, route: str, credentials: dict):
     credentials = {k: v.replace("forged", _forged_token()) for k, v in credentials.items()}
     client = TestClient(create_app())
-    response = client.get(_sample_path(path), headers=credentials, follow_redirects=False)
+    method, path = route.split(" ", 1)
+    response = client.request(method, _sample_path(path), headers=credentials, follow_redirects=False)
     if response.status_code == 303:  # a page: off to the login, coming back afterwards
         assert response.headers["location"].startswith(auth.DEFAULT_LOGIN_PATH)
     else:
