@@ -58,3 +58,21 @@ def test_a_failed_load_writes_nothing(warehouse, tmp_path):
         else:
             raise AssertionError("an unknown analyte in limits.csv must stop the load")
         assert conn.execute("select count(*) from ref.products").fetchone()[0] == 0
+
+
+def test_the_configured_packs_load_after_the_shipped_one(warehouse, tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    pack = Path(__file__).parents[1] / "fixtures" / "reference_packs" / "test_jurisdiction"
+    shutil.copytree(pack, tmp_path / "packs" / "test_jurisdiction")
+    (tmp_path / "packs" / "not_a_pack").mkdir()  # a folder without pack.yaml is no pack
+    monkeypatch.setenv("AGRITRACE_REFERENCE_PACKS_DIR", str(tmp_path / "packs"))
+    with psycopg.connect(warehouse) as conn:
+        load_reference(conn)  # what db up and the reference DAG call
+        loads = conn.execute("select jurisdiction, pack_name from ref.pack_loads order by load_id").fetchall()
+        load_reference(conn)
+        again = conn.execute("select count(*) from ref.pack_loads").fetchone()[0]
+        jurisdictions = dict(conn.execute("select code, jurisdiction from ref.standards").fetchall())
+    assert loads == [("CN", "mainland"), ("TW", "test-jurisdiction")] and again == 2
+    assert (jurisdictions["GB 2763-2021"], jurisdictions["TEST-TW-MRL"]) == ("CN", "TW")
