@@ -14,9 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import psycopg
 import pytest
 from agritrace.cli import app
 from agritrace.ingest.profiles import ITEMS_PER_ROW
+from agritrace.marts.refresh import refresh_marts
+from agritrace.trace.lookup import trace
 from typer.testing import CliRunner
 from warehouse_helpers import query
 
@@ -53,6 +56,40 @@ def _check_then_load(w, path: Path, feed: str, monkeypatch) -> tuple[str, list]:
         assert query(w.url, "select count(*) from quarantine.rows where file_id = %s",
                      (outcome.file_id,)) == [(outcome.rows_quarantined,)]
     return result.output, outcomes
+
+
+def _mart(url: str, period_type: str, start: str) -> tuple[int, int, int]:
+    """(batches, passed, failed) of the marts' all-dimensions row for one period."""
+    with psycopg.connect(url) as conn:
+        refresh_marts(conn)
+    [row] = query(url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period
+                           where period_type = %s and period_start = %s and task_type = 'all'
+                             and sampling_level = 'all' and region_code = 'all' and product_category = 'all'""",
+                  (period_type, start))
+    return row
+
+
+def _traced_items(url: str, batch_no: str) -> list[tuple[str, str, str]]:
+    """(analyte name, verdict, verdict basis) of each item of a batch, as the trace shows them."""
+    with psycopg.connect(url) as conn:
+        result = trace(conn, batch_no)
+    [batch] = [b for b in result.batches if b.batch_no == batch_no]
+    assert batch.failing and batch.batch_verdict == "fail"
+    return sorted((i.analyte_name, i.verdict, i.verdict_basis) for i in batch.items)
+
+
+# The pass rate of a failing-sample list, worked out from the raw workbook with pandas alone: an item
+# fails over its limit, or when detected at all under 不得检出; a sample fails when any item does.
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_TO_MG_KG = {"mg/kg": 1.0, "μg/kg": 0.001, "ppm": 1.0}
+
+
+def _item_fails(value: float, unit: str, limit: str) -> bool:
+    if "不得" in limit:
+        return value > 0
+    found = re.search(_NUMBER + r"\s*(mg/kg|μg/kg|ppm)?", limit)
+    limit_value = float(found[1]) * _TO_MG_KG[found[2] or unit]
+    return value * _TO_MG_KG[unit] > limit_value
 
 
 def _by_feed(outcomes: list) -> tuple:
@@ -113,18 +150,33 @@ def test_market_regulator_bulletin_loads_with_its_profile(shared, landing_dir, m
                                      where r.file_id = %s""", (results.file_id,))
     assert verdicts == [("fail", "computed", "fail")]
 
+    raw = pd.read_excel(path, dtype=str)
+    raw["序号"] = raw["序号"].ffill()
+    samples: dict[str, bool] = {}
+    for number, cell in zip(raw["序号"], raw[ITEMS]):
+        for item in cell.split("\n"):
+            _, written, limit = item.split("║")
+            reading = written.split("复检结果：")[-1]
+            value, unit = re.fullmatch(_NUMBER + r"(mg/kg|μg/kg)", reading).groups()
+            samples[number] = samples.get(number, False) or _item_fails(float(value), unit, limit)
+    failed = sum(samples.values())
+    assert _mart(shared.url, "month", "2023-11-01") == (len(samples), len(samples) - failed, failed)
+    # A failing sample traces to each of its items, judged (computed) against the limit the bulletin gave.
+    first = items[items["序号"] == 1]
+    assert _traced_items(shared.url, "2023年第48号-1") == sorted((a, "fail", "computed") for a in first["analyte"])
+
 
 def _verdicts(path: Path, seed: int, rows: int) -> tuple[Path, pd.DataFrame]:
     rng = random.Random(seed)
     records = []
     for number in range(1, rows + 1):
         records.append({
-            "序號": number, "抽驗日期": f"112/{rng.randint(1, 9)}/{rng.randint(1, 28)}",
+            "序號": number, "抽驗日期": f"111/{rng.randint(1, 12)}/{rng.randint(1, 28)}",
             "縣市": rng.choice(["臺中市", "高雄市", "臺北市"]),
             "抽驗場所": rng.choice(["傳統市場", "超級市場", "批發市場"]), "抽驗地點": f"某市場{number}",
             # A few products the export does not name (below the quality gate's share).
             "品名": {7: "-", 15: "無"}.get(number, rng.choice(["龍眼", "荔枝", "香蕉", "芹菜"])),
-            "檢驗項目": rng.choice(["農藥殘留", "動物用藥殘留", "食品微生物"]),
+            "檢驗項目": rng.choice(["農藥殘留", "動物用藥殘留", "食品微生物", "標示"]),
             "檢驗結果": rng.choice(["合格", "合格", "合格", "不合格", "不符合規定"]),
         })
     frame = pd.DataFrame(records)
@@ -138,7 +190,7 @@ def test_verdict_only_exports_whose_counter_restarts_load_side_by_side(shared, l
     the test item a category (農藥殘留 …), the result 合格 / 不合格 / 不符合規定 with no value, `-` or
     `無` for products it does not name, and a running number 序號 that restarts in each export;
     two downloads carry the same file name and the same numbers."""
-    loaded = []
+    loaded, frames = [], []
     for seed, folder in ((1, "first"), (2, "second")):
         (landing_dir / "inspection_results" / folder).mkdir()
         path, frame = _verdicts(landing_dir / "inspection_results" / folder / "export.csv", seed, 20)
@@ -147,6 +199,7 @@ def test_verdict_only_exports_whose_counter_restarts_load_side_by_side(shared, l
         batches = next(o for o in outcomes if o.feed == "sampling_batches")
         # Every row with a product is a sample of its own; a placeholder product is no product.
         named = frame[~frame["品名"].isin(["-", "無"])]
+        frames.append(named)
         assert batches.rows_in == 20 and batches.rows_loaded == len(named), batches.summary()
         loaded.append({f"{n}" for n in named["序號"]})
         keys = query(shared.url, "select batch_no from core.sampling_batches where file_id = %s", (batches.file_id,))
@@ -158,6 +211,15 @@ def test_verdict_only_exports_whose_counter_restarts_load_side_by_side(shared, l
     # Numbers 1..20 of both exports are distinct samples: nothing of the first was overwritten.
     assert query(shared.url, "select count(distinct file_id), count(*) from core.sampling_batches "
                              "where batch_no like 'TW%%'") == [(2, sum(map(len, loaded)))]
+    # Both exports' verdicts are the verdicts of record: the year's pass rate is theirs, worked out with pandas.
+    both = pd.concat(frames)
+    passed = int((both["檢驗結果"] == "合格").sum())
+    assert _mart(shared.url, "year", "2022-01-01") == (len(both), passed, len(both) - passed)
+    [(batch_no, category)] = query(shared.url, """select r.batch_no, r.analyte_name from core.inspection_results r
+                                                   where r.file_id = %s and r.verdict = 'fail'
+                                                   order by r.batch_no limit 1""",
+                                   (next(o for o in outcomes if o.feed == "inspection_results").file_id,))
+    assert _traced_items(shared.url, batch_no) == [(category, "fail", "supplied")]
 
 
 def _free_text(path: Path, seed: int) -> tuple[Path, list[list[str]]]:
@@ -200,6 +262,17 @@ def test_free_text_failing_list_explodes_its_analytes(shared, landing_dir, monke
                    (results.file_id,))
     assert len(stored) == results.rows_loaded
     assert {tuple(i) for i in items} >= set(stored)
+
+    raw = pd.read_excel(path, dtype=str)
+    failed = 0
+    for cell in raw["不合格項目"]:
+        found = [re.search(_NUMBER + r" ppm \((.+)\)$", item.strip()).groups() for item in re.split(r"[\n\t]", cell)]
+        failed += any(_item_fails(float(value), "ppm", limit) for value, limit in found)
+    assert _mart(shared.url, "month", "2023-01-01") == (len(raw), len(raw) - failed, failed)
+    first = items[0][0]
+    if first in {b for b, _ in stored} and query(shared.url, "select batch_verdict from core.sampling_batches "
+                                                              "where batch_no = %s", (first,)) == [("fail",)]:
+        assert {basis for _, _, basis in _traced_items(shared.url, first)} == {"computed"}
 
 
 @pytest.mark.parametrize("name", ["market_bulletin", "tw_inspection_verdicts"])

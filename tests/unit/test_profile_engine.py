@@ -156,7 +156,7 @@ feeds:
         ["殺蟲劑", "Chlorpyrifos"], ["Fungicide", "Carbendazim"]]
     import hashlib
 
-    sha8 = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    sha8 = hashlib.sha256(path.read_bytes()).hexdigest()[:8].upper()
     assert set(parsed.raw["batch_no"]) == {f"{sha8}-2"}
 
 

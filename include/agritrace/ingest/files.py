@@ -400,7 +400,8 @@ class _FileContext:
             with self.path.open("rb") as handle:
                 while block := handle.read(1 << 20):
                     digest.update(block)
-            self._sha8 = digest.hexdigest()[:8]
+            # Upper case: keys are compared upper-cased, and a lower-case key would be logged as a variant.
+            self._sha8 = digest.hexdigest()[:8].upper()
         fields["file_sha8"] = pd.Series(self._sha8, index=index, dtype=object)
         return fields
 
