@@ -136,6 +136,7 @@ def test_market_regulator_bulletin_loads_with_its_profile(shared, landing_dir, m
     path, items = _bulletin(landing_dir / "inspection_results" / "2023年第48号不合格产品信息.xlsx", seed=48)
     output, outcomes = _check_then_load(shared, path, "inspection_results", monkeypatch)
     assert "profile market_bulletin: MATCHES" in output
+    assert f"inspection_results items: one row per item of '{ITEMS}' (groups: analyte, value, limit)" in output
     batches, results = _by_feed(outcomes)
     assert batches.rows_loaded == 12, batches.summary()
     # One row per item: continuation rows add theirs to the sample above.

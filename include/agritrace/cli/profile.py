@@ -85,7 +85,7 @@ def profile_check(
         feed_name = next(name for name in LOAD_ORDER if name in chosen.feeds)
     typer.echo(f"  read as feed folder {feed_name}" + (f" with profile {chosen.name}" if chosen else
                                                        " with the contract's headers (no profile)"))
-    _mapping(file, feed_name, profiles)
+    _mapping(file, feed_name, profiles, chosen)
 
     result = dry_run_file(file, feed_name, sample_rows=rows)
     for outcome in result.outcomes:
@@ -101,8 +101,9 @@ def profile_check(
     typer.echo("\nnothing was written; the file was not moved")
 
 
-def _mapping(file: Path, feed_name: str, profiles) -> None:
-    """Source header → canonical column, per feed the file carries (from its first chunk)."""
+def _mapping(file: Path, feed_name: str, profiles, chosen) -> None:
+    """Source header → canonical column, per feed the file carries (from its first chunk), and what
+    the profile derives: key templates, constants and the cell it explodes into items."""
     from agritrace.ingest import FileRejected, iter_feed_file
 
     seen: set[str] = set()
@@ -113,6 +114,16 @@ def _mapping(file: Path, feed_name: str, profiles) -> None:
             seen.add(parsed.feed)
             pairs = ", ".join(f"{header} → {column}" for header, column in parsed.header_map.items())
             typer.echo(f"  {parsed.feed} columns: {pairs or 'none mapped'}")
+            mapping = chosen.feeds.get(parsed.feed) if chosen else None
+            if mapping is not None:
+                derived = [*(f"{c} = {t!r}" for c, t in mapping.key.items()),
+                           *(f"{c} = {v!r} (constant)" for c, v in mapping.constants.items())]
+                if derived:
+                    typer.echo(f"  {parsed.feed} derives: {', '.join(derived)}")
+                if mapping.explode:
+                    groups = ", ".join(mapping.explode.regex.groupindex)
+                    typer.echo(f"  {parsed.feed} items: one row per item of '{mapping.explode.column}' "
+                               f"(groups: {groups})")
             if parsed.missing_required:
                 typer.echo(f"  {parsed.feed} has no column for required {', '.join(parsed.missing_required)}")
             if parsed.extra_columns:
