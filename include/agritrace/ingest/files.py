@@ -239,7 +239,8 @@ def _parsed(
             columns[column] = pd.Series([mapping.constants[column]] * len(frame), index=frame.index, dtype=object)
         else:
             columns[column] = nothing
-    fields = context.fields(chunk)
+    fields = context.fields(chunk, {ref[1:] for parts in plan.templates.values() for _, ref in parts
+                                    if isinstance(ref, str) and ref.startswith("@")})
     for column, parts in plan.templates.items():
         columns[column] = _derive(parts, frame, columns, nothing, fields)
     raw = pd.DataFrame(columns, index=frame.index)[contract.columns]
@@ -386,23 +387,29 @@ class _FileContext:
         self._above = (chunk.headers, starts.iloc[group[-1]])
         return result.astype(object).where(result.notna(), None)
 
-    def fields(self, chunk: SourceChunk) -> dict[str, pd.Series]:
+    def fields(self, chunk: SourceChunk, wanted: set[str]) -> dict[str, pd.Series]:
+        """The file's own fields a key template names (``FILE_FIELDS``), one value per row of ``chunk``."""
         index = chunk.frame.index
-        fields = {"row_number": pd.Series(index.astype(str), index=index, dtype=object),
-                  "file_name": pd.Series(self.path.name, index=index, dtype=object),
-                  "file_stem": pd.Series(self.path.stem, index=index, dtype=object)}
-        if chunk.lineage is not None:
+        fields: dict[str, pd.Series] = {}
+        if "row_number" in wanted:
+            fields["row_number"] = pd.Series(index.astype(str), index=index, dtype=object)
+        if "file_name" in wanted:
+            fields["file_name"] = pd.Series(self.path.name, index=index, dtype=object)
+        if "file_stem" in wanted:
+            fields["file_stem"] = pd.Series(self.path.stem, index=index, dtype=object)
+        if "sheet" in wanted and chunk.lineage is not None:
             fields["sheet"] = chunk.lineage["sheet"].astype(object)
-        elif getattr(self.source, "sheet", None):
+        elif "sheet" in wanted and getattr(self.source, "sheet", None):
             fields["sheet"] = pd.Series(self.source.sheet, index=index, dtype=object)
-        if self._sha8 is None:
-            digest = hashlib.sha256()
-            with self.path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-            # Upper case: keys are compared upper-cased, and a lower-case key would be logged as a variant.
-            self._sha8 = digest.hexdigest()[:8].upper()
-        fields["file_sha8"] = pd.Series(self._sha8, index=index, dtype=object)
+        if "file_sha8" in wanted:
+            if self._sha8 is None:
+                digest = hashlib.sha256()
+                with self.path.open("rb") as handle:
+                    while block := handle.read(1 << 20):
+                        digest.update(block)
+                # Upper case: keys are compared upper-cased, and a lower-case key would be logged as a variant.
+                self._sha8 = digest.hexdigest()[:8].upper()
+            fields["file_sha8"] = pd.Series(self._sha8, index=index, dtype=object)
         return fields
 
 
