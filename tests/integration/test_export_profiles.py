@@ -22,6 +22,7 @@ from agritrace.marts.refresh import refresh_marts
 from agritrace.trace.lookup import trace
 from typer.testing import CliRunner
 from warehouse_helpers import query
+from workbooks import write_ods
 
 ITEMS = "不合格项目║检验结果║标准值"
 COUNTS = re.compile(r"^(?P<feed>\w+): (?P<status>\w+): (?P<rows_in>\d+) rows in, (?P<loaded>\d+) would load, "
@@ -62,7 +63,7 @@ def _mart(url: str, period_type: str, start: str) -> tuple[int, int, int]:
     """(batches, passed, failed) of the marts' all-dimensions row for one period."""
     with psycopg.connect(url) as conn:
         refresh_marts(conn)
-    [row] = query(url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period
+    [row] = query(url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period_totals
                            where period_type = %s and period_start = %s and task_type = 'all'
                              and sampling_level = 'all' and region_code = 'all' and product_category = 'all'""",
                   (period_type, start))
@@ -235,20 +236,16 @@ def _free_text(path: Path, seed: int) -> tuple[Path, list[list[str]]]:
         product = rng.choice(["龍眼", "荔枝", "芹菜"])
         rows.append([f"202301{day:02d}", product, f"某批發市場{day}", cell])
         items += [[f"202301{day:02d}-{product}-某批發市場{day}", en] for _, en, _, _ in chosen]
-    workbook = openpyxl.Workbook()
-    workbook.active.append(["採樣日期", "品名", "採樣地點", "不合格項目"])
-    for row in rows:
-        workbook.active.append(row)
-    workbook.save(path)
-    return path, items
+    return write_ods(path, [["採樣日期", "品名", "採樣地點", "不合格項目"], *rows], sheet="不合格名單"), items
 
 
 def test_free_text_failing_list_explodes_its_analytes(shared, landing_dir, monkeypatch):
-    """Imitates a failing-sample list of a regional agency (XLSX): one free-text cell holds every
+    """Imitates a failing-sample list of a regional agency, published as an OpenDocument spreadsheet
+    (.ods, as many governments publish): one free-text cell holds every
     failing analyte of a sample, one per line or tab, as class, English and Chinese name, the value
     in ppm and the limit in parentheses or (不得檢出); dates written 20230104; the sample has no
     number, only its date, product and place."""
-    path, items = _free_text(landing_dir / "inspection_results" / "不合格名單.xlsx", seed=7)
+    path, items = _free_text(landing_dir / "inspection_results" / "不合格名單.ods", seed=7)
     output, outcomes = _check_then_load(shared, path, "inspection_results", monkeypatch)
     assert "profile free_text_failing_list: MATCHES" in output
     batches, results = _by_feed(outcomes)
@@ -264,7 +261,7 @@ def test_free_text_failing_list_explodes_its_analytes(shared, landing_dir, monke
     assert len(stored) == results.rows_loaded
     assert {tuple(i) for i in items} >= set(stored)
 
-    raw = pd.read_excel(path, dtype=str)
+    raw = pd.read_excel(path, dtype=str, engine="calamine")
     failed = 0
     for cell in raw["不合格項目"]:
         found = [re.search(_NUMBER + r" ppm \((.+)\)$", item.strip()).groups() for item in re.split(r"[\n\t]", cell)]
@@ -278,7 +275,7 @@ def test_free_text_failing_list_explodes_its_analytes(shared, landing_dir, monke
 
 @pytest.mark.parametrize("name", ["market_bulletin", "tw_inspection_verdicts"])
 def test_check_names_a_profile_that_does_not_read_the_file(shared, landing_dir, monkeypatch, name):
-    path, _ = _free_text(landing_dir / "inspection_results" / "other.xlsx", seed=1)
+    path, _ = _free_text(landing_dir / "inspection_results" / "other.ods", seed=1)
     monkeypatch.setenv("AGRITRACE_DATABASE_URL", shared.url)
     result = CliRunner().invoke(app, ["profile", "check", str(path), "--profile", name])
     assert result.exit_code == 1

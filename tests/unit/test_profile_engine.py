@@ -3,15 +3,14 @@ one test per feature, read through ``read_feed_file`` (no database)."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
 import yaml
 from agritrace.ingest import FileRejected, SourceProfile, read_feed_file
 from agritrace.ingest.landing import refusal
+from workbooks import write_ods
 
 ITEMS = "不合格项目║检验结果║标准值"
 
@@ -28,35 +27,6 @@ def _xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
         for row in rows:
             sheet.append(row)
     workbook.save(path)
-    return path
-
-
-def _ods(path: Path, rows: list[list[str | None]], sheet: str = "Sheet1") -> Path:
-    """A minimal OpenDocument spreadsheet, as LibreOffice writes one (text cells only)."""
-    def cell(value: str | None) -> str:
-        if value is None:
-            return "<table:table-cell/>"
-        return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
-
-    body = "".join(f"<table:table-row>{''.join(map(cell, row))}</table:table-row>" for row in rows)
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f'<office:body><office:spreadsheet><table:table table:name="{escape(sheet)}">{body}</table:table>'
-        "</office:spreadsheet></office:body></office:document-content>")
-    manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-        '<manifest:file-entry manifest:full-path="/" '
-        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>")
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
-        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
-        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
     return path
 
 
@@ -220,7 +190,7 @@ feeds:
 
 
 def test_opendocument_spreadsheets_read_like_xlsx(tmp_path):
-    path = _ods(tmp_path / "results.ods", [["抽样单编号", "检测项目", "检测值"], ["B1", "毒死蜱", "0.05"], [None, None, None],
+    path = write_ods(tmp_path / "results.ods", [["抽样单编号", "检测项目", "检测值"], ["B1", "毒死蜱", "0.05"], [None, None, None],
                                             ["B2", "克百威", "ND"]])
     assert refusal(path) is None
     [parsed] = read_feed_file(path, "inspection_results")
