@@ -70,8 +70,9 @@ def trigger_replay(request: Request, conf: dict[str, Any]) -> ReplayRun:
     """Start a ``replay_quarantine`` run with ``conf`` as the user behind ``request``."""
     from airflow.sdk import timezone
 
-    # A logical date makes the run id (manual__<date>) known before the run starts.
-    body = {"logical_date": timezone.utcnow().isoformat(), "conf": conf,
+    # The run id Airflow gives a manual run of that logical date, named here so it is known up front.
+    logical_date = timezone.utcnow().isoformat()
+    body = {"dag_run_id": f"manual__{logical_date}", "logical_date": logical_date, "conf": conf,
             "note": "started from the agritrace data-quality page"}
     return _run(_call(request, "POST", f"/api/v2/dags/{REPLAY_QUARANTINE}/dagRuns", json=body))
 

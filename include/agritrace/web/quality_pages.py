@@ -103,7 +103,7 @@ def run_page(run: ReplayRun, *, who: str | None) -> str:
             f"replay of {run.conf.get('feed')} quarantine" + (f" (file #{run.conf['file_id']})"
                                                              if run.conf.get("file_id") else ""))
     body = (f'<div class="banner {"bad" if kind == "bad" else "ok" if kind == "ok" else "warn"}">'
-            f"Airflow run {e(run.run_id)}: {pill(kind, run.state)} — {e(what)}"
+            f'Airflow run <code class="run-id">{e(run.run_id)}</code> {pill(kind, run.state)} — {e(what)}'
             f"{f', started by {e(run.triggered_by)}' if run.triggered_by else ''}.</div>"
             f'<p><a class="outcome" href="{e(run.link)}" target="_top">The run in Airflow (its task log says what '
             "loaded)</a> · "

@@ -142,7 +142,8 @@ def run_page(request: Request, viewer: Operator, run_id: Annotated[str, Query(ma
 def _same_origin(request: Request) -> None:
     """A form posted from another site (the browser sends Airflow's cookie along) is refused."""
     origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+    hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}  # behind a proxy too
+    if origin and urlsplit(origin).netloc not in hosts:
         raise HTTPException(403, f"form posted from {origin}; start a replay from this server's own pages")
 
 
