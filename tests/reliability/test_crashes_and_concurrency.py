@@ -279,8 +279,8 @@ def test_processes_loading_a_feed_and_its_parent_at_once_lose_nothing(shared: Wa
     """Four processes at once, as four Celery workers of one night would run them: new producers; their
     certificates (a child of a parent committed at the same moment); certificates of an existing
     producer; a correction of those same certificates. No deadlock, no lost update, ledger balanced."""
-    good = 3_000
-    new_producers = [shared.keys.producer() for _ in range(30)]
+    good = 1_000
+    new_producers = [shared.keys.producer() for _ in range(20)]
     own = [certificate_row(shared.keys.certificate(), shared.producer_id) for _ in range(good)]
     children = [certificate_row(shared.keys.certificate(), new_producers[i % len(new_producers)])
                 for i in range(good)]
@@ -292,7 +292,7 @@ def test_processes_loading_a_feed_and_its_parent_at_once_lose_nothing(shared: Wa
         "corrected": write_csv(landing_dir / "certificates" / "own_corrected.csv", CERTIFICATE_COLUMNS,
                                [{**r, "quantity": "42"} for r in own]),
     }
-    processes = {name: spawn(path, shared.url, app=f"reliability-{uuid.uuid4().hex[:8]}", chunk_rows=1_000,
+    processes = {name: spawn(path, shared.url, app=f"reliability-{uuid.uuid4().hex[:8]}", chunk_rows=500,
                              feed="producers" if name == "producers" else "certificates")
                  for name, path in files.items()}
     outputs = {name: child.communicate(timeout=600) for name, child in processes.items()}
