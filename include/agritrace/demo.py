@@ -84,10 +84,10 @@ def summary_lines(url: str) -> list[str]:
         for table in ("producers", "certificates", "sampling_batches", "inspection_results"):
             count = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("core", table))).fetchone()[0]
             lines.append(f"  core.{table:20} {count:>8,}")
-        lines.append("Pass rates 2023 (mart.pass_rate_by_period, year rows):")
+        lines.append("Pass rates 2023 (mart.pass_rate_by_period_totals, year rows):")
         for task_type, level, batches, passed, rate, low, high in conn.execute(
             """select task_type, sampling_level, batches, passed_batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
-                 from mart.pass_rate_by_period
+                 from mart.pass_rate_by_period_totals
                 where period_type = 'year' and period_start = date '2023-01-01'
                   and region_code = 'all' and product_category = 'all'
                   and ((task_type = 'routine_monitoring' and sampling_level = 'district')

@@ -1,8 +1,7 @@
 -- mart.analyte_exceedance: how often each analyte is found and exceeds its limit, per product.
 --
--- Grain: one row per sampling year × test kind × analyte × product, plus one row per
--- year × test kind × analyte with product_category, product_code and product_name all 'all'
--- (the analyte's total over every product). Items are counted, not batches; an item belongs to
+-- Grain: one row per sampling year × test kind × analyte × product; rows sum freely. The
+-- analyte's totals over every product are in the view analyte_exceedance_totals. Items are counted, not batches; an item belongs to
 -- the year its batch was sampled in, so the figures line up with the pass-rate marts.
 -- A view over summary.items_daily. Names shown are the most frequent among the items (ties: the
 -- first in sort order, as mode() picks).
@@ -40,10 +39,9 @@ aggregated as (
         year,
         test_kind,
         analyte_code,
-        case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
-        case when grouping(product_key) = 1 then 'all' else product_key end as product_code,
+        product_category,
+        product_key as product_code,
         uncoded_name,
-        grouping(product_key) = 1 as is_total,
         sum(tested)::bigint as tested,
         sum(detected)::bigint as detected,
         sum(exceeded)::bigint as exceeded,
@@ -53,8 +51,7 @@ aggregated as (
         max(max_value) as max_value
 
     from items
-    group by year, test_kind, analyte_code,
-        grouping sets ((product_category, product_key, uncoded_name), ())
+    group by year, test_kind, analyte_code, product_category, product_key, uncoded_name
 
 ),
 
@@ -99,7 +96,7 @@ final as (
         -- product
         a.product_category,
         a.product_code,
-        case when a.is_total then 'all' else coalesce(a.uncoded_name, pn.product_name) end as product_name,
+        coalesce(a.uncoded_name, pn.product_name) as product_name,
         -- measures
         a.tested,
         a.detected,
@@ -114,7 +111,7 @@ final as (
     from aggregated as a
     left join analyte_names as an using (year, test_kind, analyte_code)
     left join product_names as pn
-        on not a.is_total and a.uncoded_name is null
+        on a.uncoded_name is null
         and pn.year = a.year
         and pn.test_kind = a.test_kind
         and pn.analyte_code = a.analyte_code
@@ -126,7 +123,7 @@ final as (
 select * from final;
 
 comment on view mart.analyte_exceedance is
-    'Test items per analyte and product per sampling year: tested, detected, exceeding the MRL, banned substances detected. Rows with product_code = ''all'' are the analyte''s total over every product; never sum them with the per-product rows.';
+    'Test items per analyte and product per sampling year: tested, detected, exceeding the MRL, banned substances detected. Each item is in one row: sum the counts freely. The analyte''s totals over every product are in the view analyte_exceedance_totals.';
 comment on column mart.analyte_exceedance.year is
     'Calendar year of the batch''s sampling date.';
 comment on column mart.analyte_exceedance.test_kind is
@@ -136,11 +133,11 @@ comment on column mart.analyte_exceedance.analyte_code is
 comment on column mart.analyte_exceedance.analyte_name is
     'Analyte name: the most frequent reported name for the code.';
 comment on column mart.analyte_exceedance.product_category is
-    'Category of the sampled product (''unknown'' when not classified), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_category <> ''all'' before summing.';
+    'Category of the sampled product (''unknown'' when not classified).';
 comment on column mart.analyte_exceedance.product_code is
-    'Product reference code (''unknown'' when the sampled name could not be coded), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_code <> ''all'' before summing.';
+    'Product reference code (''unknown'' when the sampled name could not be coded).';
 comment on column mart.analyte_exceedance.product_name is
-    'Product name (most frequent sampled name for a coded product), or ''all'' on the analyte''s total row. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_name <> ''all'' before summing.';
+    'Product name (most frequent sampled name for a coded product).';
 comment on column mart.analyte_exceedance.tested is
     'Test items of this analyte.';
 comment on column mart.analyte_exceedance.detected is

@@ -1,8 +1,7 @@
--- mart.pass_rate_by_period: batch pass rates per month, quarter and year, with totals.
+-- mart.pass_rate_by_period: batch pass rates per month, quarter and year (totals: the view pass_rate_by_period_totals).
 --
--- Grain: one row per period and combination of task_type × sampling_level × region_code ×
--- product_category, where any of the four may be the literal 'all' (rolled up with CUBE), so a
--- total is read by filtering the dimension to 'all', never by summing rows.
+-- Grain: one row per period × task_type × sampling_level × region_code × product_category. Rows
+-- sum freely; the totals over any of the four dimensions are in the view pass_rate_by_period_totals.
 -- Pass rate = passed ÷ judged batches (contract "Judgement rules"); a batch with an unconfirmed
 -- rapid-test positive or no results yet is not judged and is counted in its own column.
 -- A view over summary.batches_daily (kept up to date by refresh_marts for the days each load touched).
@@ -33,10 +32,10 @@ aggregated as (
     select
         period_type,
         period_start,
-        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
-        case when grouping(sampling_level) = 1 then 'all' else sampling_level end as sampling_level,
-        case when grouping(region_code) = 1 then 'all' else region_code end as region_code,
-        case when grouping(product_category) = 1 then 'all' else product_category end as product_category,
+        task_type,
+        sampling_level,
+        region_code,
+        product_category,
         sum(passed + failed)::bigint as batches,
         sum(passed)::bigint as passed_batches,
         sum(failed)::bigint as failed_batches,
@@ -44,7 +43,7 @@ aggregated as (
         sum(pending)::bigint as pending_batches
 
     from periods
-    group by period_type, period_start, cube (task_type, sampling_level, region_code, product_category)
+    group by period_type, period_start, task_type, sampling_level, region_code, product_category
 
 ),
 
@@ -76,19 +75,19 @@ final as (
 select * from final;
 
 comment on view mart.pass_rate_by_period is
-    'Batch pass rates per month, quarter and year by task type, sampling level, region and product category. Every dimension also has the roll-up value ''all'': filter a dimension to ''all'' to read the total across it (e.g. task_type = ''supervisory_sampling'' and sampling_level = ''all'' for province and city together); never sum rows. Pass rate = passed / judged batches.';
+    'Batch pass rates per month, quarter and year by task type, sampling level, region and product category. Each batch is in one row per period type: sum the counts freely (recompute the rate from the sums). Totals over any dimension: the view pass_rate_by_period_totals. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_period.period_type is
     'month | quarter | year: the length of the period starting at period_start.';
 comment on column mart.pass_rate_by_period.period_start is
     'First day of the period (calendar month, quarter or year of the sampling date).';
 comment on column mart.pass_rate_by_period.task_type is
-    'routine_monitoring 例行监测 | supervisory_sampling 监督抽查 | special_campaign 专项整治 | rapid_test 快速检测, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
+    'routine_monitoring 例行监测 | supervisory_sampling 监督抽查 | special_campaign 专项整治 | rapid_test 快速检测.';
 comment on column mart.pass_rate_by_period.sampling_level is
-    'district 区县 | city 市 | province 省 | national 国家, or ''all'' = total over every level. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with sampling_level <> ''all'' before summing.';
+    'district 区县 | city 市 | province 省 | national 国家.';
 comment on column mart.pass_rate_by_period.region_code is
-    '6-digit county code where the sample was taken (the producer''s county when the batch has none; ''unknown'' when neither is known), or ''all'' = total over every region. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with region_code <> ''all'' before summing.';
+    '6-digit county code where the sample was taken (the producer''s county when the batch has none; ''unknown'' when neither is known).';
 comment on column mart.pass_rate_by_period.product_category is
-    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified), or ''all'' = total over every category. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with product_category <> ''all'' before summing.';
+    'vegetables | fruits | tea | livestock | eggs | aquatic (''unknown'' when not classified).';
 comment on column mart.pass_rate_by_period.batches is
     'Judged batches: batch_verdict pass or fail. The denominator of the pass rate.';
 comment on column mart.pass_rate_by_period.passed_batches is

@@ -1,10 +1,12 @@
 -- mart.pass_rate_by_product: batch pass rates per product, per month and per year.
 --
--- Grain: one row per period × task_type × product. task_type has the roll-up value 'all'.
+-- Grain: one row per period × task_type × product; rows sum freely. The totals over every task
+-- type are in the view pass_rate_by_product_totals.
 -- A product is its reference code; batches whose product could not be coded are grouped by the
 -- name as sampled, with product_code 'unknown', so they stay visible instead of vanishing.
--- A view over summary.batch_products_daily. The most frequent name of a coded product is the
--- name with the most batches in the period (ties: the first in sort order, as mode() picks).
+-- A view over summary.batch_products_daily. The name of a coded product is its most frequent name
+-- in the period over every task type (ties: the first in sort order, as mode() picks), so a
+-- product has one name in a period, here and in the totals.
 create view mart.pass_rate_by_product as
 
 with
@@ -37,7 +39,7 @@ aggregated as (
     select
         period_type,
         period_start,
-        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
+        task_type,
         product_category,
         product_key as product_code,
         uncoded_name,
@@ -47,8 +49,7 @@ aggregated as (
         sum(unconfirmed)::bigint as unconfirmed_batches
 
     from periods
-    group by period_type, period_start, product_category, product_key, uncoded_name,
-        grouping sets ((task_type), ())
+    group by period_type, period_start, task_type, product_category, product_key, uncoded_name
 
 ),
 
@@ -57,7 +58,6 @@ names as (
     select
         period_type,
         period_start,
-        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
         product_category,
         product_key as product_code,
         product_name,
@@ -65,18 +65,17 @@ names as (
 
     from periods
     where product_code is not null and product_name is not null
-    group by period_type, period_start, product_category, product_key, product_name,
-        grouping sets ((task_type), ())
+    group by period_type, period_start, product_category, product_key, product_name
 
 ),
 
 most_frequent_names as (
 
-    select distinct on (period_type, period_start, task_type, product_category, product_code)
-        period_type, period_start, task_type, product_category, product_code, product_name
+    select distinct on (period_type, period_start, product_category, product_code)
+        period_type, period_start, product_category, product_code, product_name
 
     from names
-    order by period_type, period_start, task_type, product_category, product_code, sampled desc, product_name
+    order by period_type, period_start, product_category, product_code, sampled desc, product_name
 
 ),
 
@@ -105,7 +104,6 @@ final as (
         on a.uncoded_name is null
         and n.period_type = a.period_type
         and n.period_start = a.period_start
-        and n.task_type = a.task_type
         and n.product_category = a.product_category
         and n.product_code = a.product_code
 
@@ -114,19 +112,19 @@ final as (
 select * from final;
 
 comment on view mart.pass_rate_by_product is
-    'Batch pass rates per product per month and per year. task_type = ''all'' is the total over every task type; never sum rows across task types. Pass rate = passed / judged batches.';
+    'Batch pass rates per product per month and per year, by task type. Sum the counts freely; the totals over every task type are in the view pass_rate_by_product_totals. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_product.period_type is
     'month | year: the length of the period starting at period_start.';
 comment on column mart.pass_rate_by_product.period_start is
     'First day of the calendar month or year of the sampling date.';
 comment on column mart.pass_rate_by_product.task_type is
-    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
+    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test.';
 comment on column mart.pass_rate_by_product.product_category is
     'vegetables | fruits | tea | livestock | eggs | aquatic; ''unknown'' when not classified.';
 comment on column mart.pass_rate_by_product.product_code is
     'Product reference code of the sampled product; ''unknown'' when the sampled name could not be coded.';
 comment on column mart.pass_rate_by_product.product_name is
-    'Product name: the most frequent sampled name for a coded product, the name as sampled otherwise.';
+    'Product name: the most frequent sampled name of a coded product in the period (over every task type), the name as sampled otherwise.';
 comment on column mart.pass_rate_by_product.batches is
     'Judged batches (batch_verdict pass or fail): the denominator of the pass rate.';
 comment on column mart.pass_rate_by_product.passed_batches is

@@ -1,8 +1,8 @@
 -- mart.pass_rate_by_town: batch pass rates per town (乡镇), per month and per year.
 --
--- Grain: one row per period × task_type × region_code × town. task_type has the roll-up value
--- 'all'. The town is the sampled producer's; market samples without a known producer fall in
--- town 'unknown'. The region is where the batch was sampled, else the producer's county.
+-- Grain: one row per period × task_type × region_code × town; rows sum freely. The totals over
+-- every task type are in the view pass_rate_by_town_totals. The town is the sampled producer's;
+-- market samples without a known producer fall in town 'unknown'. The region is where the batch was sampled, else the producer's county.
 -- Personal data: a phone or ID number in the town (a row whose values shifted) is masked by
 -- ops.mask_personal before grouping.
 -- A view over summary.batches_daily (the town is masked here, before grouping).
@@ -42,7 +42,7 @@ aggregated as (
     select
         period_type,
         period_start,
-        case when grouping(task_type) = 1 then 'all' else task_type end as task_type,
+        task_type,
         region_code,
         town,
         sum(passed + failed)::bigint as batches,
@@ -51,7 +51,7 @@ aggregated as (
         sum(unconfirmed)::bigint as unconfirmed_batches
 
     from periods
-    group by period_type, period_start, region_code, town, grouping sets ((task_type), ())
+    group by period_type, period_start, task_type, region_code, town
 
 ),
 
@@ -81,13 +81,13 @@ final as (
 select * from final;
 
 comment on view mart.pass_rate_by_town is
-    'Batch pass rates per town (乡镇) per month and per year. task_type = ''all'' is the total over every task type; never sum rows across task types. Pass rate = passed / judged batches.';
+    'Batch pass rates per town (乡镇) per month and per year, by task type. Sum the counts freely; the totals over every task type are in the view pass_rate_by_town_totals. Pass rate = passed / judged batches.';
 comment on column mart.pass_rate_by_town.period_type is
     'month | year: the length of the period starting at period_start.';
 comment on column mart.pass_rate_by_town.period_start is
     'First day of the calendar month or year of the sampling date.';
 comment on column mart.pass_rate_by_town.task_type is
-    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test, or ''all'' = total over every task type. ROLL-UP FLAG: a row with ''all'' here is a total over this column; keep only rows with task_type <> ''all'' before summing.';
+    'routine_monitoring | supervisory_sampling | special_campaign | rapid_test.';
 comment on column mart.pass_rate_by_town.region_code is
     '6-digit county code where the batch was sampled, else the producer''s county; ''unknown'' when neither is known.';
 comment on column mart.pass_rate_by_town.town is

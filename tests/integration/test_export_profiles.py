@@ -63,7 +63,7 @@ def _mart(url: str, period_type: str, start: str) -> tuple[int, int, int]:
     """(batches, passed, failed) of the marts' all-dimensions row for one period."""
     with psycopg.connect(url) as conn:
         refresh_marts(conn)
-    [row] = query(url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period
+    [row] = query(url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period_totals
                            where period_type = %s and period_start = %s and task_type = 'all'
                              and sampling_level = 'all' and region_code = 'all' and product_category = 'all'""",
                   (period_type, start))

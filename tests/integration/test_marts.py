@@ -24,6 +24,8 @@ from fastapi.testclient import TestClient
 MARTS = {
     "analyte_exceedance", "certificate_issuance", "pass_rate_by_period", "pass_rate_by_product",
     "pass_rate_by_town", "producer_risk", "sampling_coverage", "test_category_results",
+    "pass_rate_by_period_totals", "pass_rate_by_product_totals", "pass_rate_by_town_totals",
+    "analyte_exceedance_totals", "sampling_coverage_totals",
 }
 
 SMALL = """
@@ -162,7 +164,8 @@ def _rate(url, period_type, period_start, task="all", level="all", region="all",
     return _one(
         url,
         """
-        select * from mart.pass_rate_by_period where period_type = %s and period_start = %s and task_type = %s
+        select * from (select * from mart.pass_rate_by_period union all select * from mart.pass_rate_by_period_totals) r
+        where period_type = %s and period_start = %s and task_type = %s
           and sampling_level = %s and region_code = %s and product_category = %s
         """,
         (period_type, period_start, task, level, region, category),
@@ -291,18 +294,29 @@ def test_unconfirmed_and_pending_batches_are_not_judged(small):
     assert unconfirmed_only["batches"] == 0 and unconfirmed_only["pass_rate_pct"] is None
 
 
-def test_all_rollup_equals_sum_of_its_members(small):
+def test_a_total_equals_the_sum_of_the_detail_rows_and_the_detail_holds_no_total(small):
     with psycopg.connect(small) as conn:
-        rows = conn.execute(
+        total = conn.execute(
             """
-            select product_category, batches, passed_batches from mart.pass_rate_by_period
+            select batches, passed_batches from mart.pass_rate_by_period_totals
             where period_type = 'quarter' and period_start = '2024-01-01' and task_type = 'all'
-              and sampling_level = 'all' and region_code = 'all'
+              and sampling_level = 'all' and region_code = 'all' and product_category = 'all'
             """
-        ).fetchall()
-    totals = {c: (b, p) for c, b, p in rows}
-    members = [v for c, v in totals.items() if c != "all"]
-    assert totals["all"] == (sum(b for b, _ in members), sum(p for _, p in members)) == (9, 7)
+        ).fetchone()
+        summed = conn.execute(
+            """
+            select sum(batches), sum(passed_batches) from mart.pass_rate_by_period
+            where period_type = 'quarter' and period_start = '2024-01-01'
+            """
+        ).fetchone()
+        details_with_all = conn.execute(
+            """
+            select count(*) from mart.pass_rate_by_period
+            where 'all' in (task_type, sampling_level, region_code, product_category)
+            """
+        ).fetchone()[0]
+    assert total == summed == (9, 7)
+    assert details_with_all == 0
 
 
 def test_region_falls_back_to_the_producers_county(small):
@@ -323,7 +337,9 @@ def test_pass_rates_recomputed_from_core_with_pandas_match_the_mart(both):
             """,
             conn,
         )
-        mart = pd.read_sql("select * from mart.pass_rate_by_period", conn)
+        # Detail and totals together make the whole CUBE, each combination once.
+        mart = pd.read_sql("select * from mart.pass_rate_by_period union all "
+                           "select * from mart.pass_rate_by_period_totals", conn)
     dims = ["task_type", "sampling_level", "region_code", "product_category"]
     judged = batches[batches.batch_verdict.isin(["pass", "fail"])].copy()
     judged["passed"] = judged.batch_verdict.eq("pass")
@@ -359,7 +375,7 @@ def test_pass_rate_by_product_groups_by_code_and_keeps_uncoded_names(small):
             for code, name, batches, passed, unconfirmed in conn.execute(
                 """
                 select product_code, product_name, batches, passed_batches, unconfirmed_batches
-                from mart.pass_rate_by_product
+                from mart.pass_rate_by_product_totals
                 where period_type = 'year' and period_start = '2024-01-01' and task_type = 'all'
                 """
             )
@@ -376,7 +392,7 @@ def test_pass_rate_by_town_uses_the_producers_town(small):
             town: (batches, passed, unconfirmed)
             for town, batches, passed, unconfirmed in conn.execute(
                 """
-                select town, sum(batches), sum(passed_batches), sum(unconfirmed_batches) from mart.pass_rate_by_town
+                select town, sum(batches), sum(passed_batches), sum(unconfirmed_batches) from mart.pass_rate_by_town_totals
                 where period_type = 'year' and period_start = '2024-01-01' and task_type = 'all' group by town
                 """
             )
@@ -390,7 +406,8 @@ def test_analyte_exceedance_counts_items_by_reason(small):
     def row(analyte, product="all"):
         return _one(
             small,
-            "select * from mart.analyte_exceedance where year = 2024 and analyte_code = %s and product_code = %s",
+            "select * from (select * from mart.analyte_exceedance union all select * from mart.analyte_exceedance_totals) i "
+            "where year = 2024 and analyte_code = %s and product_code = %s",
             (analyte, product),
         )
 
@@ -439,7 +456,8 @@ def test_sampling_coverage_flags_towns_below_half_the_county_rate(small):
     def row(town, category):
         return _one(
             small,
-            "select * from mart.sampling_coverage where year = 2024 and town = %s and product_category = %s",
+            "select * from (select * from mart.sampling_coverage union all select * from mart.sampling_coverage_totals) c "
+            "where year = 2024 and town = %s and product_category = %s",
             (town, category),
         )
 
@@ -652,4 +670,6 @@ def test_every_column_holding_rollup_rows_is_flagged_in_its_comment(small):
             if conn.execute(query).fetchone()[0]:
                 holding_all.add((mart, column))
     assert flagged == holding_all
-    assert ("pass_rate_by_period", "sampling_level") in flagged and ("analyte_exceedance", "product_code") in flagged
+    assert ("pass_rate_by_period_totals", "sampling_level") in flagged
+    assert ("analyte_exceedance_totals", "product_code") in flagged
+    assert not any(mart in ("pass_rate_by_period", "analyte_exceedance") for mart, _ in flagged)

@@ -56,7 +56,7 @@ def test_verdict_only_rows_load_decide_their_batch_and_count_in_pass_rates(share
 
     with psycopg.connect(shared.url) as conn:
         refresh_marts(conn)
-    assert query(shared.url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period
+    assert query(shared.url, """select batches, passed_batches, failed_batches from mart.pass_rate_by_period_totals
                                  where period_type = 'month' and period_start = %s and task_type = 'all'
                                    and sampling_level = 'all' and region_code = 'all'
                                    and product_category = 'all'""", (SAMPLED[:8] + "01",)) == [(3, 2, 1)]

@@ -125,19 +125,24 @@ class Filters:
         return {k: v for k in FILTERS if (v := getattr(self, k)) is not None}
 
 
+# The detail rows with the totals beside them: the report reads a total (the literal 'all' in a
+# dimension) where the page shows one, a member where it shows those.
+PERIOD_ROWS = "(select * from mart.pass_rate_by_period union all select * from mart.pass_rate_by_period_totals) rates"
+TOWN_ROWS = "(select * from mart.pass_rate_by_town union all select * from mart.pass_rate_by_town_totals) rates"
+ANALYTE_ROWS = "(select * from mart.analyte_exceedance union all select * from mart.analyte_exceedance_totals) items"
+
+
 def filter_options(conn: psycopg.Connection) -> dict[str, list[str]]:
-    """The values each filter may take: those present in the marts (roll-up 'all' excluded)."""
+    """The values each filter may take: those present in the marts' detail rows."""
     def values(query: str) -> list[str]:
         return [r[0] for r in conn.execute(query).fetchall()]
 
     return {
         "town": values("select town from mart.pass_rate_by_town union select town from mart.sampling_coverage "
-                       "where town <> 'all' order by 1"),
-        "product_category": values("select distinct product_category from mart.pass_rate_by_period "
-                                   "where product_category <> 'all' order by 1"),
-        "task_type": values("select distinct task_type from mart.pass_rate_by_period where task_type <> 'all' order by 1"),
-        "sampling_level": values("select distinct sampling_level from mart.pass_rate_by_period "
-                                 "where sampling_level <> 'all' order by 1"),
+                       "order by 1"),
+        "product_category": values("select distinct product_category from mart.pass_rate_by_period order by 1"),
+        "task_type": values("select distinct task_type from mart.pass_rate_by_period order by 1"),
+        "sampling_level": values("select distinct sampling_level from mart.pass_rate_by_period order by 1"),
     }
 
 
@@ -163,10 +168,10 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
         "year": year, "year_start": year_start, "town": filters.town, "category": filters.product_category,
         "task": filters.task_type, "level": filters.sampling_level,
     }
-    by_task_query = """
+    by_task_query = f"""
         select task_type, sampling_level, batches, passed_batches, failed_batches, unconfirmed_batches,
                pending_batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
-        from mart.pass_rate_by_period
+        from {PERIOD_ROWS}
         where period_type = 'year' and period_start = %(year_start)s and region_code = 'all'
           and product_category = coalesce(%(category)s::text, 'all')
           and (%(task)s::text is null or task_type = %(task)s)
@@ -207,7 +212,7 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
         conn,
         f"""
         select coalesce(sum(banned_detected), 0) as banned, coalesce(sum(exceeded), 0) as exceeded
-        from mart.analyte_exceedance where year = %(year)s and {analyte_rows}
+        from {ANALYTE_ROWS} where year = %(year)s and {analyte_rows}
         """,
         p,
     )[0]
@@ -242,9 +247,9 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
         r["period_start"].month: r
         for r in _rows(
             conn,
-            """
+            f"""
             select period_start, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
-            from mart.pass_rate_by_period
+            from {PERIOD_ROWS}
             where period_type = 'month' and extract(year from period_start) = %(year)s
               and task_type = coalesce(%(task)s::text, 'all') and sampling_level = coalesce(%(level)s::text, 'all')
               and region_code = 'all' and product_category = coalesce(%(category)s::text, 'all')
@@ -269,9 +274,9 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
             _f(r["wilson_low_pct"]), _f(r["wilson_high_pct"]), f"n={r['batches']}")
         for r in _rows(
             conn,
-            """
+            f"""
             select product_category, batches, pass_rate_pct, wilson_low_pct, wilson_high_pct
-            from mart.pass_rate_by_period
+            from {PERIOD_ROWS}
             where period_type = 'year' and period_start = %(year_start)s
               and task_type = coalesce(%(task)s::text, 'all') and sampling_level = coalesce(%(level)s::text, 'all')
               and region_code = 'all' and product_category <> 'all' and batches > 0
@@ -286,12 +291,12 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
             _f(r["wilson_low_pct"]), _f(r["wilson_high_pct"]), f"n={r['batches']}")
         for r in _rows(
             conn,
-            """
+            f"""
             select town, sum(batches) as batches, sum(passed_batches) as passed,
                    round(100.0 * sum(passed_batches) / sum(batches), 2) as pass_rate_pct,
                    mart.wilson_low_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_low_pct,
                    mart.wilson_high_pct(sum(passed_batches)::bigint, sum(batches)::bigint) as wilson_high_pct
-            from mart.pass_rate_by_town
+            from {TOWN_ROWS}
             where period_type = 'year' and period_start = %(year_start)s and task_type = coalesce(%(task)s::text, 'all')
               and (%(town)s::text is null or town = %(town)s)
             group by town
@@ -312,7 +317,7 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
                     else round(100.0 * sum(exceeded + banned_detected) / nullif(sum(tested), 0), 2)
                end as exceedance_rate_pct,
                max(max_ratio_to_limit) as max_ratio_to_limit
-        from mart.analyte_exceedance
+        from {ANALYTE_ROWS}
         where year = %(year)s and {analyte_rows}
         group by analyte_name, analyte_code, test_kind
         having sum(exceeded + banned_detected + unconfirmed_positives) > 0
@@ -335,7 +340,7 @@ def load_report_data(conn: psycopg.Connection, year: int, filters: Filters = Fil
         select town, product_category, certificates, batches_sampled, batches_per_1000_certificates,
                reference_per_1000_certificates
         from mart.sampling_coverage
-        where year = %(year)s and under_sampled and town <> 'all'
+        where year = %(year)s and under_sampled
           and (%(town)s::text is null or town = %(town)s)
           and (%(category)s::text is null or product_category = %(category)s)
         order by batches_per_1000_certificates nulls first, certificates desc

@@ -3,7 +3,8 @@
 Mounted by the Airflow plugin under ``/agritrace``:
 
 - ``GET /api/marts/pass-rate``: rows of ``mart.pass_rate_by_period``, filtered by period_type,
-  year, task_type, sampling_level, region_code, product_category (pass ``all`` for a total).
+  year, task_type, sampling_level, region_code, product_category; a dimension given as ``all``
+  reads the totals (``mart.pass_rate_by_period_totals``) instead.
 - ``GET /api/marts/{name}``: rows of another mart (names whitelisted from ``sql/marts``);
   any query parameter named after one of its columns filters on it, plus ``limit``/``offset``.
 - ``GET /ui/marts``: the yearly report (``?year=``) rendered as a page, with filters ``town``,
@@ -77,7 +78,7 @@ def pass_rate(
     limit: int = Query(1000, ge=1, le=MAX_ROWS),
     offset: int = Query(0, ge=0, le=2**63 - 1),
 ) -> list[dict[str, Any]]:
-    """Pass rates; an omitted dimension is not filtered, ``all`` selects its roll-up total."""
+    """Pass rates; an omitted dimension is not filtered, ``all`` selects the total over it."""
     filters = {
         key: value
         for key, value in {
@@ -86,7 +87,8 @@ def pass_rate(
         }.items()
         if value is not None
     }
-    return _rows(response, "pass_rate_by_period", filters, limit, offset, year)
+    relation = "pass_rate_by_period_totals" if "all" in filters.values() else "pass_rate_by_period"
+    return _rows(response, relation, filters, limit, offset, year)
 
 
 @router.get("/api/marts/{name}")
