@@ -2,10 +2,13 @@
 ### Publish marts — pass rates, exceedances, certificate issuance, producer risk, coverage
 
 Refreshes the analyst marts in schema `mart` whenever any ingest DAG has published new rows to a
-core table (asset-triggered: this DAG has no logical date and needs none). Refreshes run
-`REFRESH MATERIALIZED VIEW CONCURRENTLY`, so analysts and the marts page keep reading while it runs.
+core table (asset-triggered: this DAG has no logical date and needs none). The marts are views over
+daily summaries; a refresh recomputes only the days written since the last one (logged by triggers
+on core, old and new days of a correction alike), in one transaction, so analysts and the marts page
+keep reading the previous figures until it commits, and it takes as long as the new days, not the
+history.
 
-**Reads** `core.*`. **Writes** `mart.*`.
+**Reads** `core.*`, `ops.mart_touched_days`. **Writes** `summary.*` (read by `mart.*`).
 
 #### Triage
 - *Failed*: the log names the mart whose SQL failed (`sql/marts/<name>.sql`). A refresh is
