@@ -144,7 +144,6 @@ class Warehouse:
     keys: Keys
 
     def load(self, path: Path, feed: str, **kwargs) -> list[FileOutcome]:
-        kwargs.setdefault("use_gx", False)
         return process_file(path, feed, url=self.url, **kwargs)
 
     def new_batch(self, folder: Path, product: str = "豇豆") -> str:
@@ -188,7 +187,7 @@ def shared(pg_server_url: str, template_database: str, tmp_path_factory: pytest.
         (write_csv(base / "sampling_batches" / "b.csv", BATCH_COLUMNS, [batch_row(batch_no, producer_id)]),
          "sampling_batches"),
     ):
-        [outcome] = process_file(path, feed, url=url, use_gx=False)
+        [outcome] = process_file(path, feed, url=url)
         assert outcome.status == "loaded" and outcome.rows_loaded == 1, outcome.summary()
     yield Warehouse(url, producer_id, batch_no, keys)
     drop_database(pg_server_url, url)

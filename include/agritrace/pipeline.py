@@ -92,7 +92,7 @@ def today_in_bureau() -> date:
 
 
 def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, url: str | None = None,
-                 chunk_rows: int = 100_000, use_gx: bool = True, move: bool = True,
+                 chunk_rows: int = 100_000, move: bool = True,
                  ignore_gate: bool = False) -> list[FileOutcome]:
     """Ingest one landing file; returns one outcome per feed the file carries.
 
@@ -121,7 +121,7 @@ def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, u
                         claim.file_id, excerpt(path.name))
         try:
             outcomes = _process_claimed(lock_conn, url, path, get_feed(feed_name), claim.file_id, sha, dag_run_id,
-                                        chunk_rows=chunk_rows, use_gx=use_gx, ignore_gate=ignore_gate)
+                                        chunk_rows=chunk_rows, ignore_gate=ignore_gate)
         except psycopg.OperationalError:
             raise
         except Exception as exc:  # one file's failure must not stop the run
@@ -177,7 +177,7 @@ def dry_run_file(path: Path, feed_name: str, *, url: str | None = None, sample_r
                     yield conn
 
             outcomes = _process_claimed(conn, url, path, get_feed(feed_name), claim.file_id, sha, None,
-                                        chunk_rows=chunk_rows, use_gx=True, ignore_gate=False, connect=savepoint,
+                                        chunk_rows=chunk_rows, ignore_gate=False, connect=savepoint,
                                         write_docs=False)
             stored = {o.feed: _first_stored(conn, get_feed(o.feed), o.file_id, sample_rows)
                       for o in outcomes if o.status == "loaded" and o.file_id is not None}
@@ -220,14 +220,14 @@ def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: 
 
 
 def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id: int, sha: str,
-                     dag_run_id: str | None, *, chunk_rows: int, use_gx: bool, ignore_gate: bool,
+                     dag_run_id: str | None, *, chunk_rows: int, ignore_gate: bool,
                      connect: Callable[[], AbstractContextManager[psycopg.Connection]] | None = None,
                      write_docs: bool = True) -> list[FileOutcome]:
     """Load each feed of a claimed file, each in a transaction of its own (``connect()``: a new
     connection that commits when its block ends, unless a dry run passes savepoints instead)."""
     cfg = settings()
     gate_share = 1.0 if ignore_gate else cfg.gate_share
-    docs_dir = cfg.home / "gx_docs" if use_gx and write_docs else None
+    docs_dir = cfg.home / "gx_docs" if write_docs else None
     connect = connect or (lambda: psycopg.connect(url))
     with connect() as conn:
         reference = ReferenceData.from_database(conn)
@@ -249,7 +249,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                 quarantine.forget_attempt(conn, this_file_id)
                 dq.forget_attempt(conn, this_file_id)
                 outcome = _load_feed(conn, feed, streams[name](), file_id=this_file_id, reference=reference,
-                                     docs_dir=docs_dir, gate_share=gate_share, use_gx=use_gx, profiles=profiles)
+                                     docs_dir=docs_dir, gate_share=gate_share, url=url, profiles=profiles)
                 outcome.file_name = path.name
                 # The hash in the ledger must be the hash of what was loaded and then archived.
                 if ledger.sha256_of(path) != sha:
@@ -285,7 +285,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
 
 
 def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_id: int, reference: ReferenceData,
-               docs_dir: Path | None, gate_share: float, use_gx: bool, profiles) -> FileOutcome:
+               docs_dir: Path | None, gate_share: float, url: str, profiles) -> FileOutcome:
     """Check and stage every chunk, then write (or hold) the whole file in the caller's transaction."""
     staging = create_staging(conn, feed.core_table, f"{feed.name}_{file_id}")
     outcome = FileOutcome(feed.name, "", "loaded", file_id)
@@ -307,10 +307,10 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         if parsed.raw.empty:
             continue
         checked = check_rows(
-            conn, feed, parsed.raw, reference=reference, today=today, suite=f"{feed.name}_contract",
+            conn, feed, parsed.raw, url=url, reference=reference, today=today, suite=f"{feed.name}_contract",
             profile=next((p for p in profiles if p.name == parsed.profile), None), reading_problems=parsed.problems,
             # The Data Docs site keeps only the latest validation page, so only the last chunk's is built.
-            docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None, use_gx=use_gx)
+            docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
         if number > 0:
             hold_repeated_keys(checked, feed, seen_keys)
         seen_keys.update(row_keys(checked.passing, feed.core_key))
@@ -354,7 +354,8 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
     """Re-check open quarantine rows with today's rules and reference; load those that pass now."""
     feed = get_feed(feed_name)
     outcome = ReplayOutcome(feed_name)
-    with psycopg.connect(url or db.warehouse_url()) as conn:
+    url = url or db.warehouse_url()
+    with psycopg.connect(url) as conn:
         rows = quarantine.open_rows(conn, feed_name, orphans_only=orphans_only, quarantine_ids=quarantine_ids,
                                     file_id=file_id)
         if rows.empty:
@@ -363,8 +364,8 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
         raw = rows.reindex(columns=feed.columns)
         raw = raw.astype(object).where(raw.notna(), None)
         reference = ReferenceData.from_database(conn)
-        checked = check_rows(conn, feed, raw, reference=reference, today=today_in_bureau(),
-                             suite=f"{feed_name}_replay", use_gx=False)
+        checked = check_rows(conn, feed, raw, url=url, reference=reference, today=today_in_bureau(),
+                             suite=f"{feed_name}_replay")
         if len(checked.passing):
             staging = create_staging(conn, feed.core_table, f"{feed_name}_replay")
             # Each row keeps the file that delivered it: its place in the order of versions.

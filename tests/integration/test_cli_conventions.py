@@ -73,7 +73,7 @@ def test_trace_by_a_name_lists_the_producers_it_finds(ready: str, landing) -> No
     from warehouse_helpers import PRODUCER_COLUMNS, producer_row, uscc, write_csv
 
     path = write_csv(landing / "producers" / "p.csv", PRODUCER_COLUMNS, [producer_row(uscc(7), name="盛达果蔬合作社")])
-    process_file(path, "producers", url=ready, use_gx=False)
+    process_file(path, "producers", url=ready)
     result = CliRunner().invoke(app, ["trace", "盛达"])
     assert result.exit_code == 0, result.output
     assert "盛达果蔬合作社" in result.stdout and uscc(7) in result.stdout

@@ -149,7 +149,7 @@ def test_demo_set_loads_with_every_defect_in_quarantine_for_its_reason(ready, la
     summary = generate_demo(landing, defect_rate=0.01)
     for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
         for path in landing_files(feed):
-            process_file(path, feed, url=ready, use_gx=False)
+            process_file(path, feed, url=ready)
     counts = dict(query(ready, """select 'producers', count(*) from core.producers
                                   union all select 'certificates', count(*) from core.certificates"""))
     assert counts == {"producers": 324, "certificates": 17467}
@@ -171,6 +171,27 @@ def test_demo_set_loads_with_every_defect_in_quarantine_for_its_reason(ready, la
                    if name == defect.file.name and any(x["rule"] == expected_rule[defect.kind] for x in r)
                    and {p for p in str(defect.key).split("|") if p} <= {str(v) for v in raw.values()}]
         assert matches, f"{defect.kind} in {defect.file} row {defect.row} ({column}) is not quarantined for it"
+    # One engine: per expectation, the rows GX found unexpected are exactly the rows quarantined for it,
+    # and every quarantined row of a validated file is one GX found (the judge's verdict problems aside).
+    assert query(ready, "select count(*) from dq.expectation_results where unexpected_count <> quarantined_rows") == [(0,)]
+    assert query(ready, """select count(*) from ops.files f where f.rows_quarantined <> coalesce((
+                              select sum(v.failing_rows) from dq.validation_runs v where v.file_id = f.file_id), 0)
+                              and f.feed <> 'inspection_results'""") == [(0,)]
+
+
+def test_a_row_repeated_word_for_word_is_held_as_a_duplicate_of_the_first(ready, landing):
+    producers = [PRODUCER_HEADER] + [f"{uscc(i)},合作社{i},合作社,440902,金塘镇" for i in range(1, 21)]
+    producers += [producers[2], producers[2], f"{uscc(1)},另一个名字,合作社,440902,金塘镇"]
+    [outcome] = process_file(write(landing / "producers", "twice.csv", producers), "producers", url=ready)
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 23, 19, 4)
+    held = query(ready, "select row_number, reasons from quarantine.rows order by row_number")
+    assert [(n, [(r["rule"], r["message"]) for r in reasons]) for n, reasons in held] == [
+        (2, [("unique", "producer_id appears more than once in this file")]),
+        (22, [("duplicate_key", "duplicate of row 3: the same producer_id and every other value")]),
+        (23, [("duplicate_key", "duplicate of row 3: the same producer_id and every other value")]),
+        (24, [("unique", "producer_id appears more than once in this file")]),
+    ]
+    assert query(ready, "select count(*) from core.producers where producer_id = %s", (uscc(2),)) == [(1,)]
 
 
 def test_a_file_of_orphans_is_not_held_and_loads_when_parents_arrive(ready, landing):

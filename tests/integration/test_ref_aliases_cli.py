@@ -25,7 +25,7 @@ UNKNOWN = "灭蝇胺(环丙氨嗪)"  # cyromazine as a lab wrote it, with its ot
 
 
 def _load(url: str, path: Path, feed: str):
-    [outcome] = process_file(path, feed, url=url, use_gx=False)
+    [outcome] = process_file(path, feed, url=url)
     return outcome
 
 

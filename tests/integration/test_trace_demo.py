@@ -18,7 +18,7 @@ def demo_warehouse(warehouse, landing):
     generate_demo(landing)
     for feed in ("producers", "certificates", "sampling_batches", "inspection_results"):
         for path in landing_files(feed):
-            process_file(path, feed, url=warehouse, use_gx=False)
+            process_file(path, feed, url=warehouse)
     return warehouse
 
 

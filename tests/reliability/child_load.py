@@ -36,7 +36,7 @@ def main() -> None:
             os._exit(DIED_BEFORE_UPSERT)
 
         pipeline._write = die
-    outcomes = pipeline.process_file(args.path, args.feed, url=args.url, chunk_rows=args.chunk_rows, use_gx=False)
+    outcomes = pipeline.process_file(args.path, args.feed, url=args.url, chunk_rows=args.chunk_rows)
     from agritrace.bench.child import peak_rss_mb
 
     print(json.dumps({"peak_mb": peak_rss_mb()}))

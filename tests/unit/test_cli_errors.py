@@ -33,7 +33,7 @@ def _command() -> list[str]:
     return [str(installed)] if installed.exists() else [sys.executable, "-m", "agritrace.cli"]
 
 
-@pytest.mark.parametrize("args", [["quarantine", "list"], ["db", "migrate"], ["ingest", "--no-gx"]],
+@pytest.mark.parametrize("args", [["quarantine", "list"], ["db", "migrate"], ["ingest"]],
                          ids=["quarantine_list", "db_migrate", "ingest"])
 def test_an_unreachable_database_is_one_line_from_the_command(args: list[str], tmp_path: Path):
     result = subprocess.run([*_command(), *args], check=False, capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -180,7 +180,7 @@ def test_a_connection_lost_mid_load_commits_nothing_and_the_rerun_loads_the_file
     with psycopg.connect(warehouse, autocommit=True) as conn:
         conn.execute(LOSE_THE_CONNECTION)
     runner = CliRunner()
-    args = ["ingest", "--feed", "producers", "--file", str(path), "--no-gx"]
+    args = ["ingest", "--feed", "producers", "--file", str(path)]
 
     lost = runner.invoke(app, args)
     assert lost.exit_code == EXIT_DATABASE_LOST, lost.output

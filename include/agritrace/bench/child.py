@@ -59,7 +59,7 @@ def ingest(args: dict) -> dict:
     files = []
     for feed, path in args["files"]:
         started = time.perf_counter()
-        outcomes = process_file(Path(path), feed, url=args["url"], use_gx=True, move=False,
+        outcomes = process_file(Path(path), feed, url=args["url"], move=False,
                                 chunk_rows=args["chunk_rows"])
         seconds = time.perf_counter() - started
         files.append({
@@ -97,7 +97,7 @@ def gx(args: dict) -> dict:
                 frame, checks = prepare_rows(conn, feed, parsed.raw, reference=reference, today=today_in_bureau(),
                                              profile=profile, reading_problems=parsed.problems)
                 started = time.perf_counter()
-                run_suite(f"{feed_name}_bench", frame, checks)
+                run_suite(f"{feed_name}_bench", frame, checks, url=args["url"])
                 done["seconds"] += time.perf_counter() - started
                 done["rows"] += len(frame)
                 if done["rows"] >= args["max_rows_per_feed"]:

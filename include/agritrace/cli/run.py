@@ -42,7 +42,6 @@ def generate(
 def ingest(
     feed: Annotated[FeedName | None, typer.Option(help=FEEDS_HELP + "; default all, parents first")] = None,
     file: Annotated[Path | None, typer.Option(help="One file (with --feed)")] = None,
-    no_gx: Annotated[bool, typer.Option("--no-gx", help="Evaluate the rules without Great Expectations")] = False,
 ) -> None:
     """Ingest the landing folder (or one file) outside Airflow, with the same code the DAGs run."""
     from agritrace.ingest.landing import landing_files
@@ -56,7 +55,7 @@ def ingest(
         if orphans.examined:
             typer.echo(f"[{name}] orphans retried: {orphans.loaded} loaded, {orphans.still_quarantined} still waiting")
         for path in ([file] if file else landing_files(name)):
-            for outcome in process_file(path, name, use_gx=not no_gx):
+            for outcome in process_file(path, name):
                 typer.echo(outcome.summary())
                 failed |= outcome.status in ("held", "rejected")
     if failed:

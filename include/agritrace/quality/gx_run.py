@@ -1,37 +1,60 @@
-"""Running a feed's checks as a Great Expectations suite.
+"""The one validation engine: a feed's checks as a Great Expectations suite, on GX's SQL engine.
 
-Imported only inside tasks and commands: Great Expectations is heavy, and DAG parsing must stay light.
+The rows of a chunk (typed values, raw values, parse and context flags, each with its row number)
+are COPYed into an unlogged table on the warehouse, and GX validates that table. The rows GX reports
+unexpected, by row number (``unexpected_index_list``), are the rows that go to quarantine: GX's
+counts, the ``dq`` history and the quarantine agree by construction.
+
+Imported only inside tasks and commands: Great Expectations is heavy, and DAG parsing must stay
+light. The context and the warehouse data source are built once per process, on first use.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import itertools
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
-from great_expectations.execution_engine import PandasExecutionEngine
+import psycopg
+import sqlalchemy as sa
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
-from great_expectations.expectations.metrics import (
-    ColumnMapMetricProvider,
-    column_condition_partial,
-)
+from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
+from psycopg import sql
 
-from agritrace.quality.checks import Check
-from agritrace.quality.rules import is_valid_producer_code
+from agritrace.db import sqlalchemy_url
+from agritrace.load.copy import copy_frame
+from agritrace.quality.checks import ROW_NUMBER, Check
+from agritrace.quality.rules import HOUSEHOLD_CODE, USCC_ALPHABET, USCC_SHAPE, USCC_WEIGHTS
 
 log = logging.getLogger(__name__)
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
+def _valid_producer_code(column):
+    """``rules.is_valid_producer_code`` as a SQL condition (same alphabet, weights and shapes)."""
+    def position(index: int):
+        return sa.func.strpos(USCC_ALPHABET, sa.func.substr(column, index + 1, 1)) - 1
+
+    total = sum((position(i) * weight for i, weight in enumerate(USCC_WEIGHTS)), sa.literal(0))
+    check_character = sa.func.substr(USCC_ALPHABET, (31 - total % 31) % 31 + 1, 1)
+    uscc = sa.and_(column.op("~")(f"^{USCC_SHAPE.pattern}$"), sa.func.substr(column, 18, 1) == check_character)
+    return sa.or_(column.op("~")(f"^{HOUSEHOLD_CODE.pattern}$"), uscc)
+
+
 class ColumnValuesValidProducerCode(ColumnMapMetricProvider):
     condition_metric_name = "column_values.valid_producer_code"
 
-    @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column, **kwargs):
-        return column.map(is_valid_producer_code)
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column, **kwargs):
+        return _valid_producer_code(column)
 
 
 class ExpectColumnValuesToBeValidProducerCode(ColumnMapExpectation):
@@ -43,6 +66,9 @@ class ExpectColumnValuesToBeValidProducerCode(ColumnMapExpectation):
 
 
 _CUSTOM = {"ExpectColumnValuesToBeValidProducerCode": ExpectColumnValuesToBeValidProducerCode}
+# Data Docs show this many failing rows of an expectation; the quarantine takes them all.
+DOCS_SAMPLE_ROWS = 20
+_tables = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,8 @@ class ExpectationOutcome:
     success: bool
     unexpected_count: int
     unexpected_percent: float | None
+    # Row numbers (the frame's index) GX found unexpected, each with the values it saw.
+    unexpected_rows: list[dict]
 
 
 @dataclass(frozen=True)
@@ -63,9 +91,24 @@ class SuiteOutcome:
     docs_page: str | None
 
 
+@functools.cache
+def _context():
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    return context
+
+
+@functools.cache
+def _warehouse(url: str):
+    # The generic SQL source: the Postgres one insists on a host, and the embedded server is a socket.
+    return _context().data_sources.add_sql(f"warehouse_{len(_context().data_sources.all())}",
+                                           connection_string=sqlalchemy_url(url))
+
+
 def _expectation(check: Check):
     cls = _CUSTOM.get(check.expectation) or getattr(gxe, check.expectation)
-    return cls(**check.kwargs, meta={"rule": check.rule, "column": check.column, "message": check.message})
+    return cls(**check.kwargs, description=check.description,
+               meta={"rule": check.rule, "column": check.column, "message": check.message})
 
 
 def _columns_read(checks: list[Check]) -> list[str]:
@@ -73,59 +116,103 @@ def _columns_read(checks: list[Check]) -> list[str]:
     columns: dict[str, None] = {}
     for check in checks:
         for key in ("column", "column_A", "column_B"):
-            if key in check.kwargs:
+            if key in check.kwargs and check.kwargs[key] != ROW_NUMBER:
                 columns[check.kwargs[key]] = None
         for column in check.kwargs.get("column_list", ()):
             columns[column] = None
     return list(columns)
 
 
-def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], docs_dir: Path | None = None) -> SuiteOutcome:
+def _sql_type(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "date"
+    if pd.api.types.is_numeric_dtype(values):
+        return "double precision"
+    return "text"
+
+
+def _copy_rows(conn: psycopg.Connection, table: sql.Identifier, frame: pd.DataFrame, columns: list[str]) -> None:
+    """An unlogged table of the columns the suite reads, one row per frame row with its row number."""
+    definition = sql.SQL(", ").join(
+        [sql.SQL("{} bigint").format(sql.Identifier(ROW_NUMBER))]
+        + [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_sql_type(frame[c]))) for c in columns])
+    conn.execute(sql.SQL("drop table if exists {}").format(table))
+    conn.execute(sql.SQL("create unlogged table {} ({})").format(table, definition))
+    rows = frame[columns].copy()
+    rows.insert(0, ROW_NUMBER, frame.index)
+    copy_frame(conn, table, rows, [ROW_NUMBER, *columns])
+
+
+def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url: str,
+              docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``frame`` with one expectation per check; results come back in ``checks`` order."""
-    # GX filters the whole batch frame for every expectation (rows where the column is not null), and
-    # pandas consolidates each filtered copy: a consolidated frame of only the columns the suite reads
-    # makes those copies several times cheaper. (A deep copy is consolidated.)
-    batch_frame = frame[_columns_read(checks)].copy()
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    source = context.data_sources.add_pandas("agritrace")
-    batch = source.add_dataframe_asset(name=suite_name).add_batch_definition_whole_dataframe("file")
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=[_expectation(c) for c in checks]))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite_name}_validation", data=batch, suite=suite)
-    )
-    actions = []
-    if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="agritrace",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["agritrace"]))
-    checkpoint = context.checkpoints.add(
-        gx.Checkpoint(name=f"{suite_name}_checkpoint", validation_definitions=[definition], actions=actions,
-                      result_format="SUMMARY")
-    )
-    result = checkpoint.run(batch_parameters={"dataframe": batch_frame})
-    validation = next(iter(result.run_results.values()))
+    name = f"dq_{suite_name}_{os.getpid()}_{next(_tables)}"
+    table = sql.Identifier("staging", name)
+    source = _warehouse(url)
+    # Its own committed table: GX reads through its own connection, outside the load's transaction.
+    with psycopg.connect(url, autocommit=True) as conn:
+        _copy_rows(conn, table, frame, _columns_read(checks))
+    try:
+        batch = source.add_table_asset(name, table_name=name, schema_name="staging") \
+            .add_batch_definition_whole_table("rows").get_batch()
+        suite = gx.ExpectationSuite(name=suite_name, expectations=[_expectation(c) for c in checks])
+        try:
+            # On SQL, GX lists the failing rows up to ``partial_unexpected_count`` even in COMPLETE.
+            validation = batch.validate(suite, result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER],
+                "partial_unexpected_count": max(len(frame), 1)})
+        finally:
+            source.delete_asset(name)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop table if exists {}").format(table))
     by_key = {(r.expectation_config.meta["rule"], r.expectation_config.meta["column"]): r for r in validation.results}
     outcomes = []
     for check in checks:
         res = by_key[(check.rule, check.column)]
-        outcomes.append(
-            ExpectationOutcome(
-                check=check,
-                success=bool(res.success),
-                unexpected_count=int(res.result.get("unexpected_count") or 0),
-                unexpected_percent=res.result.get("unexpected_percent"),
-            )
-        )
-    docs_page = None
-    if docs_dir is not None:
-        pages = sorted((docs_dir / "validations").rglob("*.html"), key=lambda p: p.stat().st_mtime)
-        docs_page = str(pages[-1].relative_to(docs_dir)) if pages else None
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            raise RuntimeError(f"{suite_name}: GX could not evaluate {check.key}: "
+                               f"{res.exception_info.get('exception_message')}")
+        unexpected = res.result.get("unexpected_index_list") or []
+        outcomes.append(ExpectationOutcome(
+            check=check, success=bool(res.success), unexpected_count=int(res.result.get("unexpected_count") or 0),
+            unexpected_percent=res.result.get("unexpected_percent"), unexpected_rows=list(unexpected)))
+    docs_page = render_docs(docs_dir, _sampled(validation)) if docs_dir is not None else None
     return SuiteOutcome(suite_name, bool(validation.success), len(frame), outcomes, gx.__version__, docs_page)
+
+
+def _sampled(validation):
+    """The validation result as Data Docs show it: the first failing rows of each expectation."""
+    sampled = copy.deepcopy(validation)
+    for res in sampled.results:
+        for key in ("partial_unexpected_list", "partial_unexpected_index_list", "partial_unexpected_counts",
+                    "unexpected_list", "unexpected_index_list"):
+            if isinstance(res.result.get(key), list):
+                res.result[key] = res.result[key][:DOCS_SAMPLE_ROWS]
+    return sampled
+
+
+def render_docs(docs_dir: Path, validation) -> str:
+    """The Data Docs page of one validation result; returns its path inside ``docs_dir``."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    # A context of its own: the site renders this result alone, not every result of the process.
+    context = gx.get_context(mode="ephemeral")
+    context.add_data_docs_site(site_name="agritrace", site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    identifier = ValidationResultIdentifier(
+        ExpectationSuiteIdentifier(validation.suite_name), RunIdentifier(run_name=validation.suite_name),
+        validation.meta.get("active_batch_definition", {}).get("data_asset_name") or "rows")
+    context.validation_results_store.set(identifier, validation)
+    context.build_data_docs(site_names=["agritrace"], resource_identifiers=[identifier])
+    return "/".join(("validations", *map(str, identifier.to_tuple()))) + ".html"

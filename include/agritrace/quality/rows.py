@@ -17,7 +17,7 @@ import psycopg
 from agritrace.contracts import Feed
 from agritrace.feed_steps import FEED_STEPS
 from agritrace.ingest import RowProblem, SourceProfile, normalise
-from agritrace.quality.checks import Check, contract_checks
+from agritrace.quality.checks import Check, contract_checks, duplicate_checks
 from agritrace.quality.context import add_parent_checks, add_reading_checks
 from agritrace.quality.validate import Validation, validate, validation_frame
 from agritrace.reference import ReferenceData
@@ -46,15 +46,16 @@ def prepare_rows(conn: psycopg.Connection, feed: Feed, raw: pd.DataFrame, *, ref
     checks += add_parent_checks(feed, frame, conn)
     for context_check in FEED_STEPS[feed.name].context_checks:
         checks += context_check(frame, conn, reference)
+    checks += duplicate_checks(frame, raw.reindex(columns=feed.columns), checks)
     return frame, checks
 
 
-def check_rows(conn: psycopg.Connection, feed: Feed, raw: pd.DataFrame, *, reference: ReferenceData, today: date,
-               suite: str, profile: SourceProfile | None = None, reading_problems: list[RowProblem] | tuple = (),
-               docs_dir: Path | None = None, use_gx: bool = True) -> CheckedRows:
+def check_rows(conn: psycopg.Connection, feed: Feed, raw: pd.DataFrame, *, url: str, reference: ReferenceData,
+               today: date, suite: str, profile: SourceProfile | None = None,
+               reading_problems: list[RowProblem] | tuple = (), docs_dir: Path | None = None) -> CheckedRows:
     frame, checks = prepare_rows(conn, feed, raw, reference=reference, today=today, profile=profile,
                                  reading_problems=reading_problems)
-    validation = validate(suite, frame, raw, checks, docs_dir=docs_dir, use_gx=use_gx)
+    validation = validate(suite, frame, raw, checks, url=url, docs_dir=docs_dir)
     reasons = dict(validation.reasons)
     orphan_only = dict(validation.orphan_only)
     passing = validation.passing

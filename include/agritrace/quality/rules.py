@@ -7,7 +7,7 @@ import re
 # GB 32100-2015: 18 characters from this 31-character alphabet (no I, O, Z, S, V).
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 HOUSEHOLD_CODE = re.compile(r"HH-\d{6}-\d{3,8}")
 
 
@@ -18,7 +18,7 @@ def uscc_check_character(first17: str) -> str:
 
 def is_valid_uscc(code: str) -> bool:
     """An 18-character unified social credit code whose check character verifies."""
-    if not isinstance(code, str) or not _USCC_SHAPE.fullmatch(code):
+    if not isinstance(code, str) or not USCC_SHAPE.fullmatch(code):
         return False
     return uscc_check_character(code[:17]) == code[17]
 

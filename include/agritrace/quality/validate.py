@@ -1,17 +1,15 @@
-"""Validate one frame of a feed: build the frame GX reads, run the suite, name every failing row."""
+"""Validate one frame of a feed: build the frame GX reads, run the suite, and give each row GX
+found unexpected its reasons."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from agritrace.contracts import Feed
-from agritrace.quality.checks import Check, ok_column, raw_column
-
-log = logging.getLogger(__name__)
+from agritrace.quality.checks import ROW_NUMBER, Check, ok_column, raw_column
 
 
 @dataclass
@@ -22,8 +20,7 @@ class Validation:
     reasons: dict[int, list[dict]]
     # row index -> True when every reason is an orphan reason (it waits for a parent)
     orphan_only: dict[int, bool]
-    suite: object | None = None
-    mismatches: list[str] = field(default_factory=list)
+    suite: object
 
     @property
     def failing_index(self) -> list[int]:
@@ -76,47 +73,26 @@ def _display(value) -> object:
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
-def evaluate(frame: pd.DataFrame, raw: pd.DataFrame, checks: list[Check]) -> tuple[dict[int, list[dict]], dict[int, bool], dict[str, int]]:
-    """Apply every check's mask; the reasons carry the raw value as it arrived."""
+def validate(suite_name: str, frame: pd.DataFrame, raw: pd.DataFrame, checks: list[Check], *, url: str,
+             docs_dir: Path | None = None) -> Validation:
+    """Run the suite once; the rows GX finds unexpected are the failing rows, each with every reason.
+
+    A reason carries the raw value as it arrived."""
+    from agritrace.quality.gx_run import run_suite
+
+    suite = run_suite(suite_name, frame, checks, url=url, docs_dir=docs_dir)
     reasons: dict[int, list[dict]] = {}
     orphan_only: dict[int, bool] = {}
-    counts: dict[str, int] = {}
-    for check in checks:
-        mask = check.failing(frame).fillna(False).astype(bool)
-        counts[check.key] = int(mask.sum())
-        if not counts[check.key]:
-            continue
+    for outcome in suite.outcomes:
+        check = outcome.check
         source = raw[check.column] if check.column in raw.columns else None
-        for index in frame.index[mask.to_numpy()]:
+        for unexpected in outcome.unexpected_rows:
+            index = unexpected[ROW_NUMBER]
             value = source.loc[index] if source is not None else None
             message = check.message
             if check.row_messages and index in check.row_messages:
                 message, value = check.row_messages[index]
             reasons.setdefault(index, []).append(
-                {"rule": check.rule, "column": check.column, "value": _display(value), "message": message}
-            )
+                {"rule": check.rule, "column": check.column, "value": _display(value), "message": message})
             orphan_only[index] = orphan_only.get(index, True) and check.orphan
-    return reasons, orphan_only, counts
-
-
-def validate(
-    suite_name: str, frame: pd.DataFrame, raw: pd.DataFrame, checks: list[Check], *, docs_dir: Path | None = None,
-    use_gx: bool = True,
-) -> Validation:
-    """Run GX over the frame and the same rules as masks; record any disagreement between the two."""
-    reasons, orphan_only, counts = evaluate(frame, raw, checks)
-    result = Validation(frame, checks, reasons, orphan_only)
-    if not use_gx:
-        return result
-    from agritrace.quality.gx_run import run_suite
-
-    suite = run_suite(suite_name, frame, checks, docs_dir)
-    result.suite = suite
-    for outcome in suite.outcomes:
-        ours = counts[outcome.check.key]
-        if ours != outcome.unexpected_count:
-            message = (f"{suite_name}: GX counts {outcome.unexpected_count} rows failing {outcome.check.key}, "
-                       f"agritrace quarantines {ours}")
-            log.error(message)
-            result.mismatches.append(message)
-    return result
+    return Validation(frame, checks, dict(sorted(reasons.items())), orphan_only, suite)
