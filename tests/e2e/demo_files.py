@@ -67,15 +67,19 @@ def _files(coop: str) -> dict[tuple[str, str], str]:
 
 def write_delivery(landing: Path) -> list[tuple[str, Path]]:
     """Write the files under ``landing/<feed>/``; returns (feed, path) in load order."""
-    import random
-
-    from agritrace.synth.uscc import make_credit_code
-
-    coop = make_credit_code(random.Random(7), "440902", "cooperative")
     written = []
-    for (feed, name), text in _files(coop).items():
+    for (feed, name), text in _files(coop_code()).items():
         path = landing / feed / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append((feed, path))
     return written
+
+
+def coop_code() -> str:
+    """The cooperative's unified social credit code (a valid one, the same in every run)."""
+    import random
+
+    from agritrace.synth.uscc import make_credit_code
+
+    return make_credit_code(random.Random(7), "440902", "cooperative")
