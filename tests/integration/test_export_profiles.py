@@ -260,6 +260,9 @@ def test_free_text_failing_list_explodes_its_analytes(shared, landing_dir, monke
                    (results.file_id,))
     assert len(stored) == results.rows_loaded
     assert {tuple(i) for i in items} >= set(stored)
+    # The profile's jurisdiction reaches every item as the column the judge reads.
+    assert query(shared.url, "select distinct jurisdiction from core.inspection_results where file_id = %s",
+                 (results.file_id,)) == [("TW",)]
 
     raw = pd.read_excel(path, dtype=str, engine="calamine")
     failed = 0
