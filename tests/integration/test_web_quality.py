@@ -339,3 +339,15 @@ def test_recover_refuses_a_form_from_another_site_and_a_bad_action(quality_wareh
                       follow_redirects=False)
     assert bad.status_code == 400
     assert _client("user").post("/ui/quality/recover", data={"action": "replay", "feed": "producers"}).status_code == 403
+
+
+def test_run_page_says_when_airflow_cannot_be_reached(quality_warehouse, gx_home, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", f"http://127.0.0.1:{port}")
+    response = _client("op").get("/ui/quality/run", params={"run_id": "manual__2026-06-01T00:00:00+00:00"})
+    assert response.status_code == 502
+    assert "cannot reach Airflow's API" in response.text and "AIRFLOW__API__BASE_URL" in response.text

@@ -33,7 +33,9 @@ def _app():
 
 
 # Loaded at import: schemathesis's lazy fixture loader does not work with this pytest.
-schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+# The replay routes pass the call on to Airflow's REST API (no api-server here: they answer 502 Bad
+# Gateway, by design); their refusals are tests of test_web_quality, their success the browser test's.
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).exclude(path_regex=r"^/ui/quality/(run|recover)$")
 
 
 @pytest.fixture(scope="module")

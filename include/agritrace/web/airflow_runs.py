@@ -92,7 +92,12 @@ def _call(request: Request, method: str, path: str, **kwargs: Any) -> dict[str, 
         headers["Authorization"] = request.headers["authorization"]
     elif "_token" in request.cookies:
         headers["Authorization"] = f"Bearer {request.cookies['_token']}"
-    response = httpx.request(method, _api_base(request) + path, headers=headers, timeout=API_TIMEOUT, **kwargs)
+    base = _api_base(request)
+    try:
+        response = httpx.request(method, base + path, headers=headers, timeout=API_TIMEOUT, **kwargs)
+    except httpx.HTTPError as exc:
+        raise AirflowRefused(502, f"cannot reach Airflow's API at {base} ({exc}); is the api-server up, and "
+                                  "AIRFLOW__API__BASE_URL its address?") from exc
     if response.status_code >= 400:
         detail = response.json().get("detail") if "json" in response.headers.get("content-type", "") else response.text
         raise AirflowRefused(response.status_code, str(detail)[:300])
