@@ -20,7 +20,7 @@ from psycopg import sql
 
 from agritrace.load.core import fill_batch_regions, update_batch_verdicts
 from agritrace.quality.checks import Check
-from agritrace.quality.context import add_product_checks, add_result_checks, add_weight
+from agritrace.quality.context import add_product_checks, add_product_codes, add_result_checks, add_weight
 from agritrace.reference import ReferenceData
 from agritrace.reference.judge_rows import judge_rows
 
@@ -40,7 +40,7 @@ class FeedSteps:
 FEED_STEPS: dict[str, FeedSteps] = {
     "producers": FeedSteps(),
     "certificates": FeedSteps(context_checks=(add_product_checks, add_weight)),
-    "sampling_batches": FeedSteps(context_checks=(add_product_checks,), before_write=(fill_batch_regions,)),
+    "sampling_batches": FeedSteps(context_checks=(add_product_codes,), before_write=(fill_batch_regions,)),
     "inspection_results": FeedSteps(context_checks=(add_result_checks,), judge=judge_rows,
                                     after_write=(update_batch_verdicts,)),
 }

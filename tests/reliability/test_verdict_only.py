@@ -13,6 +13,8 @@ from warehouse_helpers import BATCH_COLUMNS, batch_row, quarantined, query, writ
 # A month no other test of this module samples in, so the mart row for it holds these batches only.
 SAMPLED = "2021-03-10"
 COLUMNS = ("batch_no", "analyte", "result_value", "unit", "verdict", "tested_on")
+# Enough items with a supplied verdict that one held item stays below the gate's share.
+VERDICT_ONLY = ("吡虫啉", "噻虫胺", "毒死蜱", "克百威", "甲拌磷")
 
 
 def _batches(w, landing, count: int) -> list[str]:
@@ -76,3 +78,39 @@ def test_trace_shows_a_supplied_verdict(shared, landing_dir):
     rows = to_csv_rows(result)
     tested = [dict(zip(rows[0], r)) for r in rows[1:] if r[0] == "test_item" and r[rows[0].index("batch_no")] == batch_no]
     assert [(r["verdict"], r["verdict_basis"]) for r in tested] == [("fail", "supplied")]
+
+
+def test_an_unknown_product_holds_only_the_items_that_need_a_limit(shared, landing_dir):
+    """A bureau-wide export names products the reference lacks: the batch loads with its name as written,
+    its supplied verdicts count, and only a measured value waits for the product (then loads once)."""
+    from agritrace.pipeline import replay
+    from agritrace.reference.aliases import add_alias, unknown_names
+
+    local_name = "豆仔"  # a local name of cowpea that no reference holds yet
+    [batch_no] = [shared.keys.batch()]
+    path = write_csv(landing_dir / "sampling_batches" / f"{batch_no}.csv", (*BATCH_COLUMNS, "source_category"),
+                     [{**batch_row(batch_no, shared.producer_id, sampling_date=SAMPLED, product_name=local_name),
+                       "source_category": "蔬菜-->豆类"}])
+    [outcome] = shared.load(path, "sampling_batches")
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), outcome.summary()
+    assert query(shared.url, "select product_name, product_code, source_category from core.sampling_batches "
+                             "where batch_no = %s", (batch_no,)) == [(local_name, None, "蔬菜-->豆类")]
+
+    path = write_csv(landing_dir / "inspection_results" / "unknown_product.csv", COLUMNS,
+                     [*(_row(batch_no, analyte, "合格") for analyte in VERDICT_ONLY),
+                      _row(batch_no, "灭蝇胺", "", value="0.3")])
+    [outcome] = shared.load(path, "inspection_results")
+    assert (outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == (6, 5, 1), outcome.summary()
+    [(_, _, reasons)] = quarantined(shared.url, outcome.file_id)
+    assert [(r["rule"], r["column"], r["value"]) for r in reasons] == [("reference:product", "batch_no", local_name)]
+    assert query(shared.url, "select distinct verdict, verdict_basis from core.inspection_results where batch_no = %s",
+                 (batch_no,)) == [("pass", "supplied")]
+
+    with psycopg.connect(shared.url) as conn:
+        assert [(n.kind, n.name) for n in unknown_names(conn, feed="inspection_results")
+                if n.name == local_name] == [("product", local_name)]
+        add_alias(conn, "product", local_name, "豇豆")
+    assert replay("inspection_results", file_id=outcome.file_id, url=shared.url).loaded == 1
+    assert replay("inspection_results", file_id=outcome.file_id, url=shared.url).examined == 0
+    assert query(shared.url, "select result_value::float, verdict, verdict_basis from core.inspection_results "
+                             "where batch_no = %s and analyte_code = 'cyromazine'", (batch_no,)) == [(0.3, "pass", "computed")]

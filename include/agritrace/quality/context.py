@@ -40,8 +40,11 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
         found = existing_keys(conn, parent_feed, parent_column, values.dropna().unique().tolist())
         flag = flag_column(column, "parent")
         # A code that cannot be one (its own check fails) is a bad value, not a parent still to come.
-        malformed = values.notna() & ~values.map(is_valid_producer_code).astype(bool) \
-            if feed.field(column).check == "producer_code" else False
+        malformed = False
+        if feed.field(column).check == "producer_code":
+            # Once per distinct code: a file repeats its producers on many rows.
+            valid = {code: is_valid_producer_code(code) for code in values.dropna().unique()}
+            malformed = values.notna() & ~values.map(valid).fillna(True).astype(bool)
         frame[flag] = values.isna() | values.isin(found) | malformed
         checks.append(flag_check(
             "parent", column, flag,
@@ -53,7 +56,29 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
 
 def add_product_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData,
                        product_column: str = "product_name") -> list[Check]:
-    """Resolve product names to the reference; an unknown product is never guessed."""
+    """Resolve product names to the reference; an unknown product is never guessed, and holds the row."""
+    _resolve_products(frame, reference, product_column)
+    flag = flag_column(product_column, "known")
+    frame[flag] = frame[product_column].isna() | frame["product_code"].notna()
+    return [flag_check(
+        "reference:product", product_column, flag,
+        f"{product_column} is not in the product reference; add an alias to ref.product_aliases and replay",
+    )]
+
+
+def add_product_codes(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData) -> list[Check]:
+    """A sampling batch's product resolved where the reference knows it; no check.
+
+    Bureau-wide exports name hundreds of products the reference does not hold, and a verdict the lab
+    supplied needs no limit: such a batch loads with its product as written (``product_code`` empty,
+    ``source_category`` as the source gives it). Only judging a measured value needs the product, so
+    an inspection result with a value waits in quarantine as ``reference:product`` (``judge_rows``).
+    """
+    _resolve_products(frame, reference, "product_name")
+    return []
+
+
+def _resolve_products(frame: pd.DataFrame, reference: ReferenceData, product_column: str) -> None:
     codes: dict[str, object] = {}
     for name in frame[product_column].dropna().unique():
         try:
@@ -65,12 +90,6 @@ def add_product_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference:
     derived_category = products.map(lambda p: p.category if p is not None else None)
     if "product_category" in frame.columns:
         frame["product_category"] = frame["product_category"].where(frame["product_category"].notna(), derived_category)
-    flag = flag_column(product_column, "known")
-    frame[flag] = frame[product_column].isna() | frame["product_code"].notna()
-    return [flag_check(
-        "reference:product", product_column, flag,
-        f"{product_column} is not in the product reference; add an alias to ref.product_aliases and replay",
-    )]
 
 
 def add_weight(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData) -> list[Check]:
