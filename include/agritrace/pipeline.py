@@ -42,7 +42,7 @@ from agritrace.load.staging import (
     hold_repeated_keys,
     keep_conflicts_quarantined,
     key_variants,
-    row_keys,
+    remember_keys,
     stage_rows,
 )
 from agritrace.quality import dq
@@ -292,7 +292,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     reasons_count: dict[str, int] = {}
     # Rows waiting for a parent are not bad data: they do not count towards the gate.
     waiting_for_parent = 0
-    seen_keys: set[str] = set()
+    seen_keys: dict[str, int] = {}
     variant_count = 0
     today = today_in_bureau()
     # Each file's Data Docs live in a folder of their own: GX rebuilds a site on every run and would
@@ -313,7 +313,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
             docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
         if number > 0:
             hold_repeated_keys(checked, feed, seen_keys)
-        seen_keys.update(row_keys(checked.passing, feed.core_key))
+        remember_keys(seen_keys, checked, feed)
         stage_rows(conn, staging, feed, checked.passing, file_id)
         variants = key_variants(feed, parsed.raw, checked.passing)
         ledger.record_key_variants(conn, file_id, variants)

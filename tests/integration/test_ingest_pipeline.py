@@ -219,3 +219,15 @@ def test_a_file_malformed_after_its_first_chunk_is_rejected_whole(ready, landing
     assert query(ready, "select count(*) from core.producers") == [(0,)]
     assert query(ready, "select status from ops.files") == [("rejected",)]
     assert (landing / "producers" / "rejected" / f"{outcome.file_id}_deep.csv").exists()
+
+
+def test_a_key_repeated_in_a_later_chunk_is_held_naming_the_row_that_loads(ready, landing):
+    producers = [PRODUCER_HEADER] + [f"{uscc(i)},合作社{i},合作社,440902,金塘镇" for i in range(1, 21)]
+    producers.append(f"{uscc(2)},另一个名字,合作社,440902,金塘镇")
+    path = write(landing / "producers", "chunks.csv", producers)
+    [outcome] = process_file(path, "producers", url=ready, chunk_rows=10)
+    assert (outcome.status, outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 21, 20, 1)
+    [(row_number, reasons)] = query(ready, "select row_number, reasons from quarantine.rows")
+    assert row_number == 22
+    assert [(r["rule"], r["message"]) for r in reasons] == [
+        ("duplicate_key", "duplicate of row 3: the same producer_id in an earlier part of this file, which loads")]

@@ -42,17 +42,26 @@ def keep_conflicts_quarantined(checked: CheckedRows, feed: Feed, conflicts: set[
     checked.passing = checked.passing.drop(index=conflicting)
 
 
-def hold_repeated_keys(checked: CheckedRows, feed: Feed, seen_keys: set[str]) -> None:
-    """A key that an earlier chunk of the same file already staged: the later row is held."""
+def hold_repeated_keys(checked: CheckedRows, feed: Feed, seen_keys: dict[str, int]) -> None:
+    """A key that an earlier chunk of the same file already staged: the later row is held, naming
+    the row that staged it (that row is already on its way to core)."""
     if checked.passing.empty:
         return
     keys = row_keys(checked.passing, feed.core_key)
-    repeated = [i for i, k in zip(checked.passing.index, keys) if k in seen_keys]
-    for index in repeated:
-        checked.reasons[index] = [{"rule": "unique", "column": "+".join(feed.core_key), "value": None,
-                                   "message": "key appears more than once in this file"}]
+    repeated = [(i, k) for i, k in zip(checked.passing.index, keys) if k in seen_keys]
+    label = "+".join(feed.core_key)
+    for index, key in repeated:
+        checked.reasons[index] = [{"rule": "duplicate_key", "column": label, "value": None,
+                                   "message": f"duplicate of row {seen_keys[key]}: the same {label} in an earlier "
+                                              "part of this file, which loads"}]
         checked.orphan_only[index] = False
-    checked.passing = checked.passing.drop(index=repeated)
+    checked.passing = checked.passing.drop(index=[i for i, _ in repeated])
+
+
+def remember_keys(seen_keys: dict[str, int], checked: CheckedRows, feed: Feed) -> None:
+    """The keys a chunk staged, each with the row that staged it."""
+    for key, index in zip(row_keys(checked.passing, feed.core_key), checked.passing.index):
+        seen_keys.setdefault(key, int(index))
 
 
 def key_variants(feed: Feed, raw: pd.DataFrame, loaded: pd.DataFrame) -> list[tuple[int, str, str, str]]:
