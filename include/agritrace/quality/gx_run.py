@@ -101,8 +101,10 @@ def _context():
 @functools.cache
 def _warehouse(url: str):
     # The generic SQL source: the Postgres one insists on a host, and the embedded server is a socket.
+    # The engine lives as long as the process: a pooled connection the server dropped meanwhile (a
+    # restart, a failover) is replaced rather than failing the next file.
     return _context().data_sources.add_sql(f"warehouse_{len(_context().data_sources.all())}",
-                                           connection_string=sqlalchemy_url(url))
+                                           connection_string=sqlalchemy_url(url), kwargs={"pool_pre_ping": True})
 
 
 def _expectation(check: Check):
