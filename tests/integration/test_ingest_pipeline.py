@@ -52,8 +52,10 @@ def test_every_row_of_a_file_is_loaded_or_quarantined(ready, landing):
     [(docs_page, success)] = query(ready, "select docs_page, success from dq.validation_runs")
     assert success is False
     from agritrace.config import settings
+    from agritrace.quality.gx_docs import result_file
 
-    assert (settings().home / "gx_docs" / docs_page).is_file(), "the GX Data Docs page of the file exists"
+    # Rendering waits for the first request (test_gx_docs_page_…); the load keeps what it is built from.
+    assert result_file(settings().home / "gx_docs", docs_page).is_file(), "the file's GX validation result is kept"
 
 
 def test_same_content_delivered_twice_is_processed_once(ready, landing):
@@ -231,3 +233,37 @@ def test_a_key_repeated_in_a_later_chunk_is_held_naming_the_row_that_loads(ready
     assert row_number == 22
     assert [(r["rule"], r["message"]) for r in reasons] == [
         ("duplicate_key", "duplicate of row 3: the same producer_id in an earlier part of this file, which loads")]
+
+
+def test_gx_docs_page_is_built_on_request_offline_and_names_contract_columns(ready, landing):
+    import re
+    from urllib.parse import urljoin
+
+    from agritrace.config import settings
+    from agritrace.web import auth
+    from agritrace.web.app import create_app
+    from fastapi.testclient import TestClient
+
+    write(landing / "producers", "p.csv", [PRODUCER_HEADER, f"{uscc(1)},甲,企业,440902,金塘镇"])
+    process_file(landing / "producers" / "p.csv", "producers", url=ready)
+    path = write(landing / "certificates", "c.csv", [CERT_HEADER] + [
+        f"HG-{i},{uscc(1)},豇豆,100,kg,2023-05-0{i},自检合格" for i in range(1, 9)] + [
+        f"HG-9,{uscc(1)},豇豆,many,kg,not a date,自检合格"])
+    process_file(path, "certificates", url=ready)
+    [(docs_page,)] = query(ready, "select docs_page from dq.validation_runs where feed = 'certificates'")
+    assert not (settings().home / "gx_docs" / docs_page).exists(), "no page is rendered while the file loads"
+
+    app = create_app()
+    app.dependency_overrides[auth.current_viewer] = lambda: auth.Viewer("op", "op", auth.rights_for_role("op"))
+    client = TestClient(app)
+    url = "http://testserver/docs/gx/" + docs_page
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assets = re.findall(r'<(?:link|script|img)\b[^>]*?(?:href|src)="([^"#]+)"', html)
+    assert assets and not [a for a in assets if re.match(r"https?://", a)], "every asset is served locally"
+    for asset in assets:
+        assert client.get(urljoin(url, asset)).status_code == 200, asset
+    assert "issue_date · " in html and "quantity · " in html
+    helpers = re.findall(r"\b[a-z][a-z0-9_]*?__[a-z]+\b", html)
+    assert not helpers, f"helper columns shown: {sorted(set(helpers))}"

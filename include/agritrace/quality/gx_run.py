@@ -32,6 +32,7 @@ from psycopg import sql
 from agritrace.db import sqlalchemy_url
 from agritrace.load.copy import copy_frame
 from agritrace.quality.checks import ROW_NUMBER, Check
+from agritrace.quality.gx_docs import keep_result
 from agritrace.quality.rules import HOUSEHOLD_CODE, USCC_ALPHABET, USCC_SHAPE, USCC_WEIGHTS
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url:
         outcomes.append(ExpectationOutcome(
             check=check, success=bool(res.success), unexpected_count=int(res.result.get("unexpected_count") or 0),
             unexpected_percent=res.result.get("unexpected_percent"), unexpected_rows=list(unexpected)))
-    docs_page = render_docs(docs_dir, _sampled(validation)) if docs_dir is not None else None
+    docs_page = keep_result(docs_dir, _sampled(validation)) if docs_dir is not None else None
     return SuiteOutcome(suite_name, bool(validation.success), len(frame), outcomes, gx.__version__, docs_page)
 
 
@@ -196,27 +197,3 @@ def _sampled(validation):
         # The query names a table that is dropped once the suite has run.
         res.result.pop("unexpected_index_query", None)
     return sampled
-
-
-def render_docs(docs_dir: Path, validation) -> str:
-    """The Data Docs page of one validation result; returns its path inside ``docs_dir``."""
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    # A context of its own: the site renders this result alone, not every result of the process.
-    context = gx.get_context(mode="ephemeral")
-    context.add_data_docs_site(site_name="agritrace", site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
-    identifier = ValidationResultIdentifier(
-        ExpectationSuiteIdentifier(validation.suite_name), RunIdentifier(run_name=validation.suite_name),
-        validation.meta.get("active_batch_definition", {}).get("data_asset_name") or "rows")
-    context.validation_results_store.set(identifier, validation)
-    context.build_data_docs(site_names=["agritrace"], resource_identifiers=[identifier])
-    return "/".join(("validations", *map(str, identifier.to_tuple()))) + ".html"

@@ -5,7 +5,8 @@ The Airflow plugin mounts it at ``/agritrace``; every path here is relative to t
     /ui/quality, /ui/quality/quarantine, /api/quality/…   operators      (quality_routes)
     /ui/trace, /api/trace/…                                any signed-in user; phones unmasked for regulators
     /ui/marts, /api/marts/…                                any signed-in user (the analyst right)
-    /docs/gx/…                                             operators: the Great Expectations Data Docs files
+    /docs/gx/…                                             operators: the Great Expectations Data Docs (a page
+                                                           is built on its first request; assets in _vendor/)
     /openapi.json                                          any signed-in user
 
 Who is signed in and what each role may do is ``agritrace.web.auth``. Creating the app touches
@@ -20,6 +21,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from agritrace.quality import gx_docs
 from agritrace.quality.findings import docs_root
 from agritrace.web import auth, layout, marts_routes, quality_routes, trace_routes
 
@@ -51,7 +53,10 @@ def create_app() -> FastAPI:
         return JSONResponse(app.openapi())
 
     @app.get("/docs/gx/{path:path}", include_in_schema=False, dependencies=operator)
-    def gx_docs(path: str) -> FileResponse:
+    def serve_gx_docs(path: str) -> FileResponse:
+        if path.startswith(gx_docs.VENDOR_PREFIX):
+            return FileResponse(gx_docs_file(gx_docs.ASSETS, path.removeprefix(gx_docs.VENDOR_PREFIX)))
+        gx_docs.ensure_page(docs_root(), path)
         return FileResponse(gx_docs_file(docs_root(), path))
 
     app.add_exception_handler(auth.NotAuthenticated, _not_authenticated)
