@@ -309,7 +309,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         checked = check_rows(
             conn, feed, parsed.raw, url=url, reference=reference, today=today, suite=f"{feed.name}_contract",
             profile=next((p for p in profiles if p.name == parsed.profile), None), reading_problems=parsed.problems,
-            # The Data Docs site keeps only the latest validation page, so only the last chunk's is built.
+            # A file has one Data Docs page (built when first opened): the last chunk's result is kept for it.
             docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
         if number > 0:
             hold_repeated_keys(checked, feed, seen_keys)

@@ -339,7 +339,8 @@ def test_out_of_range_integers_are_refused_not_a_server_error(client_as, path: s
 
 
 @pytest.mark.parametrize("path", ["../../../../etc/passwd", "..%2F..%2F..%2Fetc%2Fpasswd", "/etc/passwd",
-                                  "....//....//etc/passwd"])
+                                  "....//....//etc/passwd", "_vendor/..%2Fgx_run.py",
+                                  "_vendor/..%2F..%2F..%2F..%2Fetc%2Fpasswd", "..%2Fx%2Fvalidations%2Fy.html"])
 def test_data_docs_never_serve_a_file_outside_their_folder(client_as, path: str):
     response = client_as("admin").get("/docs/gx/" + path)
     assert response.status_code == 404

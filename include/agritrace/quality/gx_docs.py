@@ -57,8 +57,9 @@ def keep_result(docs_dir: Path, validation) -> str:
 
 def ensure_page(root: Path, path: str) -> None:
     """Build the Data Docs page ``path`` (inside ``root``) from its kept result, if not built yet."""
-    if not path.endswith(".html") or (root / path).is_file():
-        return
+    base = root.resolve()
+    if not path.endswith(".html") or not (base / path).resolve().is_relative_to(base) or (root / path).is_file():
+        return  # built, or not a page of this folder (``..``): the route answers 404 for the latter
     site, _, page = path.rpartition("validations/")
     result = result_file(root / site, "validations/" + page)
     if not result.is_file():
