@@ -103,7 +103,7 @@ def assert_loaded_once(w: Warehouse, sha: str, keys: list[str], good: int) -> No
 
 
 def retry(w: Warehouse, path: Path) -> pipeline.FileOutcome:
-    [outcome] = pipeline.process_file(path, "certificates", url=w.url, chunk_rows=500)
+    [outcome] = pipeline.process_file(path, "certificates", url=w.url, chunk_rows=5_000)
     return outcome
 
 
@@ -142,11 +142,12 @@ def test_loader_killed_between_copy_and_upsert_retry_loads_every_row_once(shared
 @pytest.mark.parametrize("statement", ["copy", "insert into \"core\""], ids=["during_copy", "during_upsert"])
 def test_loader_sigkilled_mid_statement_retry_loads_every_row_once(shared: Warehouse, landing_dir: Path,
                                                                    statement: str):
-    good = 60_000
+    # Five chunks: COPY runs five times and the write into core once, long enough to be caught mid-flight.
+    good = 25_000
     path, keys = certificates_file(shared, landing_dir, good, f"sigkill_{statement[:4]}.csv")
     sha = ledger.sha256_of(path)
     app = f"reliability-{uuid.uuid4().hex[:8]}"
-    child = spawn(path, shared.url, app=app, chunk_rows=10_000)
+    child = spawn(path, shared.url, app=app, chunk_rows=5_000)
     seen = None
     deadline = time.monotonic() + 300
     while seen is None and child.poll() is None and time.monotonic() < deadline:
