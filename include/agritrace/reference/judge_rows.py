@@ -13,8 +13,14 @@ JUDGED_FIELDS = ("analyte_code", "test_kind", "result_value", "is_nondetect", "v
                  "verdict", "verdict_reason", "verdict_disagrees", "verdict_basis", "jurisdiction")
 # Everything judge_item reads from a row: rows equal on these get the same verdict.
 JUDGED_FROM = ["batch_product", "analyte", "result_value", "unit", "lod", "mrl", "standard", "verdict", "jurisdiction"]
-# An unknown standard or analyte names its own column; anything else is about the value.
-_COLUMN_OF_ERROR = {"standard": "standard", "analyte": "analyte"}
+# How an item that cannot be judged is held, by what judge_item did not know: (rule, column, the
+# row's column whose value is shown). An unknown product is held under the rule of any unknown name, so
+# `ref unknown` lists it (its batch loaded with it: a supplied verdict needs none, a value does); an
+# unknown standard or analyte names its own column; anything else is about the value.
+_HELD_AS = {"product": ("reference:product", "batch_no", "batch_product"),
+            "standard": ("judgement", "standard", "standard"),
+            "analyte": ("judgement", "analyte", "analyte")}
+_HELD_OTHERWISE = ("judgement", "result_value", "result_value")
 
 
 def judge_rows(frame: pd.DataFrame, reference: ReferenceData) -> tuple[pd.DataFrame, dict[int, list[dict]]]:
@@ -48,16 +54,9 @@ def judge_rows(frame: pd.DataFrame, reference: ReferenceData) -> tuple[pd.DataFr
     judged_rows = np.isin(groups, list(verdicts))
     for position in np.flatnonzero(~judged_rows):
         exc = errors[groups[position]]
-        kind = getattr(exc, "kind", None)
-        if kind == "product":
-            # The batch loaded with a product the reference does not know (a supplied verdict needs none);
-            # a value does: held under the same rule as any unknown name, so `ref unknown` lists it.
-            problems[frame.index[position]] = [{"rule": "reference:product", "column": "batch_no",
-                                                "value": frame.iloc[position]["batch_product"], "message": str(exc)}]
-            continue
-        column = _COLUMN_OF_ERROR.get(kind, "result_value")
-        problems[frame.index[position]] = [{"rule": "judgement", "column": column,
-                                            "value": frame.iloc[position].get(column), "message": str(exc)}]
+        rule, column, shown = _HELD_AS.get(getattr(exc, "kind", None), _HELD_OTHERWISE)
+        problems[frame.index[position]] = [{"rule": rule, "column": column,
+                                            "value": frame.iloc[position].get(shown), "message": str(exc)}]
     if not verdicts:
         return pd.DataFrame(), problems
     table = pd.DataFrame.from_dict(verdicts, orient="index")
