@@ -8,12 +8,7 @@ from agritrace.web import trace_routes
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from test_trace_fixtures import CO, prepare_trace_warehouse
-
-
-@pytest.fixture
-def trace_warehouse(warehouse):
-    return prepare_trace_warehouse(warehouse)
+from test_trace_fixtures import CO
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from agritrace.trace.export import (
     write_events_xlsx,
 )
 from openpyxl import load_workbook
-from test_trace_fixtures import prepare_trace_warehouse
 
 SCHEMA_PATH = Path(__file__).parents[1] / "fixtures" / "epcis" / "EPCIS-JSON-Schema.json"
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
@@ -26,11 +25,6 @@ FORMATS.checks("uri")(lambda v: not isinstance(v, str) or bool(_URI.fullmatch(v)
 FORMATS.checks("date-time", raises=ValueError)(
     lambda v: not isinstance(v, str) or datetime.fromisoformat(v).tzinfo is not None
 )
-
-
-@pytest.fixture
-def trace_warehouse(warehouse):
-    return prepare_trace_warehouse(warehouse)
 
 
 @pytest.fixture

@@ -17,18 +17,7 @@ from agritrace.trace.lookup import (
     write_xlsx,
 )
 from openpyxl import load_workbook
-from test_trace_fixtures import CO, HH, prepare_trace_warehouse
-
-
-@pytest.fixture
-def trace_warehouse(warehouse):
-    return prepare_trace_warehouse(warehouse)
-
-
-@pytest.fixture
-def conn(trace_warehouse):
-    with psycopg.connect(trace_warehouse) as connection:
-        yield connection
+from test_trace_fixtures import CO, HH
 
 
 def _failing_items(result):

@@ -8,7 +8,6 @@ import csv
 import io
 from datetime import date
 
-import psycopg
 import pytest
 from agritrace.cli import app as cli_app
 from agritrace.trace.export import EVENT_COLUMNS, events_csv_text, events_for_product, to_epcis
@@ -24,21 +23,9 @@ from agritrace.web import trace_routes
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from test_trace_fixtures import prepare_trace_warehouse
 from typer.testing import CliRunner
 
 BUYERS = {"茂名市农产品批发市场", '=HYPERLINK("http://x")', "+广州江南果菜批发市场"}
-
-
-@pytest.fixture
-def trace_warehouse(warehouse):
-    return prepare_trace_warehouse(warehouse)
-
-
-@pytest.fixture
-def conn(trace_warehouse):
-    with psycopg.connect(trace_warehouse) as connection:
-        yield connection
 
 
 @pytest.fixture

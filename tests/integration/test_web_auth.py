@@ -12,18 +12,13 @@ import pytest
 from agritrace.web import auth
 from agritrace.web.app import create_app
 from fastapi.testclient import TestClient
-from test_trace_fixtures import CO, prepare_trace_warehouse
+from test_trace_fixtures import CO
 
 
 def _signed_in(role: str, name: str) -> TestClient:
     app = create_app()
     app.dependency_overrides[auth.current_viewer] = lambda: auth.Viewer(name, role, auth.rights_for_role(role))
     return TestClient(app)
-
-
-@pytest.fixture
-def trace_warehouse(warehouse):
-    return prepare_trace_warehouse(warehouse)
 
 
 def test_page_without_a_token_redirects_to_the_airflow_login_and_back():
