@@ -36,10 +36,26 @@ def pytest_configure(config: pytest.Config) -> None:
     home = Path(config.rootpath) / ".agritrace" / "test-airflow"
     os.environ["AGRITRACE_HOME"] = str(home)
     server = _server_url()
-    metadata = db.with_database(server, "airflow_test")
+    # Parallel workers (pytest-xdist) share the server and the warehouse template, but each runs its
+    # DAGs against a metadata database and Airflow home of its own: two workers testing the same DAG
+    # would otherwise claim the same runs.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    metadata = db.with_database(server, f"airflow_test_{worker}" if worker else "airflow_test")
     db.ensure_database(metadata)
     env = airflow_env(metadata_url=metadata, warehouse=db.with_database(server, "postgres"))
+    if worker:
+        env["AIRFLOW_HOME"] = str(Path(env["AIRFLOW_HOME"]) / worker)
+        Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.update(env)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end tests (an api-server, a scheduler, Celery workers, Chromium) take one worker
+    between them, in turn, while the other workers run the rest: two such stacks at once would
+    starve each other of the machine's cores."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def _server_url() -> str:

