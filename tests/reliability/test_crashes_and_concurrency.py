@@ -324,3 +324,20 @@ def test_processes_loading_a_feed_and_its_parent_at_once_lose_nothing(shared: Wa
                              "group by file_id", (own_keys,)) == [(later, good)]
     assert query(shared.url, "select file_id, count(*), count(distinct certificate_no) from core.certificates_history "
                              "where certificate_no = any(%s) group by file_id", (own_keys,)) == [(earlier, good, good)]
+
+
+def test_validation_tables_left_by_killed_processes_are_dropped_by_the_next_load(shared: Warehouse,
+                                                                                 landing_dir: Path):
+    from agritrace.quality import gx_run
+
+    # A process killed while GX read its table leaves it behind; another one is validating right now.
+    abandoned = f"dq_certificates_contract_{int(time.time()) - gx_run.ABANDONED_AFTER_S - 60}_4242_1"
+    running = gx_run._validation_table_name("certificates_contract")
+    with psycopg.connect(shared.url, autocommit=True) as conn:
+        for name in (abandoned, running):
+            conn.execute(f'create unlogged table staging."{name}" (row_number bigint)')
+    gx_run._drop_abandoned_tables.cache_clear()
+    path, _ = certificates_file(shared, landing_dir, 100, "after_a_crash.csv")
+    assert retry(shared, path).rows_loaded == 100
+    left = {name for (name,) in query(shared.url, "select tablename from pg_tables where schemaname = 'staging'")}
+    assert abandoned not in left and running in left

@@ -16,6 +16,8 @@ import functools
 import itertools
 import logging
 import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +72,31 @@ _CUSTOM = {"ExpectColumnValuesToBeValidProducerCode": ExpectColumnValuesToBeVali
 # Data Docs show this many failing rows of an expectation; the quarantine takes them all.
 DOCS_SAMPLE_ROWS = 20
 _tables = itertools.count(1)
+# A validation table is dropped when its suite has run; one left behind by a killed process is dropped
+# by the next process to validate, once it is older than any validation takes. Its name carries its
+# creation time, not a process to ask about: the process may have run on another machine.
+ABANDONED_AFTER_S = 6 * 3600
+_VALIDATION_TABLE = re.compile(r"^dq_.+_(\d{10})_\d+_\d+$")
+
+
+def _validation_table_name(suite_name: str) -> str:
+    return f"dq_{suite_name}_{int(time.time())}_{os.getpid()}_{next(_tables)}"
+
+
+@functools.cache
+def _drop_abandoned_tables(url: str) -> list[str]:
+    """Drop the validation tables killed processes left in ``staging``; returns their names."""
+    cutoff = time.time() - ABANDONED_AFTER_S
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = [name for (name,) in conn.execute(
+            "select tablename from pg_tables where schemaname = 'staging' and tablename like 'dq\\_%'")]
+        abandoned = [name for name in names
+                     if (match := _VALIDATION_TABLE.match(name)) and int(match.group(1)) < cutoff]
+        for name in abandoned:
+            conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier("staging", name)))
+    if abandoned:
+        log.info("dropped %d validation table(s) left by killed processes: %s", len(abandoned), ", ".join(abandoned))
+    return abandoned
 
 
 @dataclass(frozen=True)
@@ -151,7 +178,8 @@ def _copy_rows(conn: psycopg.Connection, table: sql.Identifier, frame: pd.DataFr
 def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url: str,
               docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``frame`` with one expectation per check; results come back in ``checks`` order."""
-    name = f"dq_{suite_name}_{os.getpid()}_{next(_tables)}"
+    _drop_abandoned_tables(url)
+    name = _validation_table_name(suite_name)
     table = sql.Identifier("staging", name)
     source = _warehouse(url)
     # Its own committed table: GX reads through its own connection, outside the load's transaction.
