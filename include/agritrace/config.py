@@ -22,6 +22,8 @@ Variables (all optional; ``SETTINGS`` below is the one table of them, with their
 - ``AGRITRACE_REFERENCE_PACKS_DIR``: a folder of reference packs (one sub-folder with a
   ``pack.yaml`` each) the reference DAG loads after the shipped mainland pack; default
   ``reference_packs/`` (absent: no extra packs).
+- ``AGRITRACE_BULK_LOAD_ROWS``: a write into core of at least this many rows (and ``BULK_TABLE_SHARE``
+  of the table's rows) runs in bulk mode, the table's secondary indexes rebuilt after it (``load.bulk``).
 - ``AGRITRACE_MAX_CELL_BYTES``, ``AGRITRACE_MAX_JSON_DEPTH``, ``AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES``,
   ``AGRITRACE_MAX_XLSX_CELLS``: input limits; a file beyond one is rejected with a message naming it
   (defaults and why in ``INPUT_LIMITS`` below).
@@ -63,6 +65,12 @@ INPUT_LIMITS = {
     "AGRITRACE_MAX_XLSX_CELLS": 20_000_000,
 }
 
+# Bulk mode (load.bulk) for a write into core of at least BULK_LOAD_ROWS staged rows that are also at
+# least BULK_TABLE_SHARE of the rows the table holds: below either, rebuilding the secondary indexes
+# costs more than keeping them current. Both measured in docs/scaling.md ("Bulk mode for backfills").
+BULK_LOAD_ROWS = 100_000
+BULK_TABLE_SHARE = 0.5
+
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AGRITRACE_SETTLE_SECONDS", "how long a landed file must stay unchanged before it is taken "
             "(`NAME.done` beside it: at once)", "30"),
     Setting("AGRITRACE_RETRY_DELAY_SECONDS", "first retry delay of the DAGs' tasks (doubles with each try)", "120"),
+    Setting("AGRITRACE_BULK_LOAD_ROWS", f"rows a write into core must stage (and at least {BULK_TABLE_SHARE:.0%} of "
+            "the table's rows) to load in bulk mode: secondary indexes dropped and rebuilt in the same transaction",
+            str(BULK_LOAD_ROWS)),
     Setting("AGRITRACE_MAX_CELL_BYTES", "largest cell a file may hold (bytes); a file beyond it is rejected "
             "naming the limit", str(INPUT_LIMITS["AGRITRACE_MAX_CELL_BYTES"])),
     Setting("AGRITRACE_MAX_JSON_DEPTH", "deepest nesting of a JSON Lines record",
@@ -137,6 +148,7 @@ class Settings:
     max_json_depth: int = INPUT_LIMITS["AGRITRACE_MAX_JSON_DEPTH"]
     max_xlsx_uncompressed_bytes: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"]
     max_xlsx_cells: int = INPUT_LIMITS["AGRITRACE_MAX_XLSX_CELLS"]
+    bulk_load_rows: int = BULK_LOAD_ROWS
     pg_port: int | None = None
     analyst_password: str | None = None
     jurisdiction: str = "CN"
@@ -173,11 +185,11 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
-def _limit(name: str) -> int:
-    """A positive whole number from the environment, or the limit's default."""
+def _limit(name: str, default: int | None = None) -> int:
+    """A positive whole number from the environment, or ``default`` (an input limit's own by default)."""
     text = os.environ.get(name, "").strip().replace("_", "")
     if not text:
-        return INPUT_LIMITS[name]
+        return INPUT_LIMITS[name] if default is None else default
     try:
         value = int(text)
     except ValueError:
@@ -217,6 +229,7 @@ def settings() -> Settings:
         max_json_depth=_limit("AGRITRACE_MAX_JSON_DEPTH"),
         max_xlsx_uncompressed_bytes=_limit("AGRITRACE_MAX_XLSX_UNCOMPRESSED_BYTES"),
         max_xlsx_cells=_limit("AGRITRACE_MAX_XLSX_CELLS"),
+        bulk_load_rows=_limit("AGRITRACE_BULK_LOAD_ROWS", BULK_LOAD_ROWS),
         pg_port=_port("AGRITRACE_PG_PORT"),
         analyst_password=os.environ.get("AGRITRACE_ANALYST_PASSWORD") or None,
         jurisdiction=os.environ.get("AGRITRACE_JURISDICTION", "").strip() or "CN",

@@ -36,7 +36,7 @@ from agritrace.ingest.streams import feed_streams, rows_fingerprint, whole_rows,
 from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
 from agritrace.load.copy import create_staging
-from agritrace.load.core import take_out_same_delivery_conflicts, write_core
+from agritrace.load.core import WriteCounts, take_out_same_delivery_conflicts, write_core
 from agritrace.load.staging import (
     drop_staging,
     hold_repeated_keys,
@@ -340,7 +340,10 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         outcome.message = (f"{share:.0%} of rows failed (gate {gate_share:.0%}): nothing loaded. Fix the file and "
                            f"deliver it again, or release it with `{quarantine_release(file_id)}`")
     else:
-        _write(conn, feed, staging, reference)
+        counts = _write(conn, feed, staging, reference)
+        if counts.bulk:
+            # An operator whose trace lookups waited on this file's table learns why.
+            outcome.message = counts.bulk.summary
     if variant_count:
         outcome.message = "; ".join(filter(None, [outcome.message, (
             f"{variant_count} key(s) written in another form were read in their canonical form "
@@ -397,13 +400,14 @@ def release_held_file(file_id: int, *, url: str | None = None, landing_dir: Path
     return outcomes
 
 
-def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, reference: ReferenceData) -> None:
+def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, reference: ReferenceData) -> WriteCounts:
     steps = FEED_STEPS[feed.name]
     for step in steps.before_write:
         step(conn, staging, reference)
-    write_core(conn, feed, staging)
+    counts = write_core(conn, feed, staging)
     for step in steps.after_write:
         step(conn, staging, reference)
+    return counts
 
 
 class FileChanged(Exception):

@@ -6,13 +6,14 @@ Every write from staging (a file's load, a replay, an orphan retry, a release) c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from psycopg import sql
 
 from agritrace.contracts import Feed
 from agritrace.contracts.base import LINEAGE_COLUMNS
+from agritrace.load.bulk import BulkWrite, write_maybe_in_bulk
 from agritrace.reference import ReferenceData
 from agritrace.reference.judge import INCONCLUSIVE
 
@@ -22,6 +23,7 @@ class WriteCounts:
     written: int   # rows inserted or made current
     replaced: int  # current versions moved to history by a newer delivery
     late: int      # staged versions that went straight to history behind a newer one
+    bulk: BulkWrite | None = None  # set when the write ran in bulk mode (``load.bulk``)
 
 
 def history_table(feed: Feed) -> sql.Identifier:
@@ -55,7 +57,15 @@ def write_core(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) ->
     current one (an orphan retried late, a held file released late, an earlier file's row in the
     same replay) goes to history as it is; a current version replaced by a newer, different one
     moves to history first. Re-delivering what is already current changes nothing.
+
+    A write that is large for its table runs in bulk mode (``load.bulk``): same rows, same
+    transaction, the table's secondary indexes rebuilt after it.
     """
+    counts, bulk = write_maybe_in_bulk(conn, feed.core_table, staging, lambda: _write_versions(conn, feed, staging))
+    return replace(counts, bulk=bulk)
+
+
+def _write_versions(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier) -> WriteCounts:
     core = sql.Identifier(*feed.core_table.split("."))
     history = history_table(feed)
     key = _listed(feed.core_key)
