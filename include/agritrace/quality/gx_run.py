@@ -188,18 +188,14 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url:
     try:
         batch = source.add_table_asset(name, table_name=name, schema_name="staging") \
             .add_batch_definition_whole_table("rows").get_batch()
-        suite = gx.ExpectationSuite(name=suite_name, expectations=[_expectation(c) for c in checks])
         try:
-            # On SQL, GX lists the failing rows up to ``partial_unexpected_count`` even in COMPLETE.
-            validation = batch.validate(suite, result_format={
-                "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER],
-                "partial_unexpected_count": max(len(frame), 1)})
+            validation = _validate(batch, suite_name, checks, len(frame))
         finally:
             source.delete_asset(name)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("drop table if exists {}").format(table))
-    by_key = {(r.expectation_config.meta["rule"], r.expectation_config.meta["column"]): r for r in validation.results}
+    by_key = {_key(r): r for r in validation.results}
     outcomes = []
     for check in checks:
         res = by_key[(check.rule, check.column)]
@@ -209,9 +205,38 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url:
         unexpected = res.result.get("unexpected_index_list") or []
         outcomes.append(ExpectationOutcome(
             check=check, success=bool(res.success), unexpected_count=int(res.result.get("unexpected_count") or 0),
-            unexpected_percent=res.result.get("unexpected_percent"), unexpected_rows=list(unexpected)))
+            unexpected_percent=res.result.get("unexpected_percent", 0.0 if res.success else None),
+            unexpected_rows=list(unexpected)))
     docs_page = keep_result(docs_dir, _sampled(validation)) if docs_dir is not None else None
     return SuiteOutcome(suite_name, bool(validation.success), len(frame), outcomes, gx.__version__, docs_page)
+
+
+def _key(result) -> tuple[str, str]:
+    return result.expectation_config.meta["rule"], result.expectation_config.meta["column"]
+
+
+def _validate(batch, suite_name: str, checks: list[Check], rows: int):
+    """GX's result for every check, with every failing row of the checks that failed.
+
+    GX computes each metric of a result format for every expectation: asked for failing rows, it
+    scans the table several times per expectation even where nothing fails. So a first run asks only
+    whether each expectation holds (counts, in one query), and a second lists the failing rows of
+    those that did not; its results take their place. Both are GX's own verdicts on the same table.
+    """
+    screened = batch.validate(gx.ExpectationSuite(name=suite_name, expectations=[_expectation(c) for c in checks]),
+                              result_format={"result_format": "BOOLEAN_ONLY"})
+    failed = {_key(r) for r in screened.results if not r.success}
+    if not failed:
+        return screened
+    listed = batch.validate(
+        gx.ExpectationSuite(name=suite_name, expectations=[
+            _expectation(c) for c in checks if (c.rule, c.column) in failed]),
+        # On SQL, GX lists the failing rows up to ``partial_unexpected_count`` even in COMPLETE.
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER],
+                       "partial_unexpected_count": max(rows, 1)})
+    by_key = {_key(r): r for r in listed.results}
+    screened.results = [by_key.get(_key(r), r) for r in screened.results]
+    return screened
 
 
 def _sampled(validation):
