@@ -16,7 +16,7 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis belongs 
 
 from agritrace.web import auth
 from agritrace.web.app import create_app
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from warehouse_helpers import Warehouse
 
 EXAMPLES_PER_OPERATION = 25
@@ -45,10 +45,18 @@ def warehouse_for_api(shared: Warehouse) -> Iterator[str]:
         yield shared.url
 
 
-@schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
-def test_generated_calls_never_get_a_server_error(case, warehouse_for_api: str) -> None:
-    response = case.call()
-    assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query}: {response.text[:500]}"
+# One test per operation, each named by it: schemathesis's own parametrize gives every operation the
+# same test id, and pytest-xdist, which hands tests to its workers by id, would run only one of them.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
+def test_generated_calls_never_get_a_server_error(operation, warehouse_for_api: str) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def calls(case) -> None:
+        response = case.call()
+        assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query}: {response.text[:500]}"
+
+    calls()
