@@ -49,15 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(env)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The end-to-end tests (an api-server, a scheduler, Celery workers, Chromium) take one worker
-    between them, in turn, while the other workers run the rest: two such stacks at once would
-    starve each other of the machine's cores."""
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
 def _server_url() -> str:
     from agritrace import db
 
