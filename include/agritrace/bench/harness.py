@@ -105,7 +105,7 @@ def _run_scale(bench_url: str, scratch: Path, sizes: Sizes, scale: float, settin
 def _load_dependent(run: dict, url: str, env: dict, data: BenchData, settings: dict,
                     echo: Callable[[str], None]) -> None:
     scale = run["scale"]
-    echo(f"scale {scale:g}×: end-to-end ingest (parse, normalise, GX + masks, quarantine, COPY, upsert)")
+    echo(f"scale {scale:g}×: end-to-end ingest (parse, normalise, validate with GX, quarantine, COPY, upsert)")
     ingest = run_child("ingest", {"url": url, "files": [[f, str(p)] for f, p in data.files()],
                                   "chunk_rows": settings["chunk_rows"]}, env)
     run["ingest"] = _ingest_summary(ingest)

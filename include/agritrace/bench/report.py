@@ -297,7 +297,9 @@ METHOD = """## Method
   as the DAG tasks call it: read and decode, header aliases, normalise, the contract
   checks as one Great Expectations suite per chunk on its SQL engine (with Data Docs), parent and
   reference checks, verdicts, quarantine, COPY into staging, upsert into core, the ledger and the
-  `dq` history, one transaction per file. It runs in a child process; rows/s is rows read over the
+  `dq` history, one transaction per file. A file staging at least `AGRITRACE_BULK_LOAD_ROWS` rows
+  and at least half its table's rows loads in bulk mode (secondary indexes rebuilt once, see
+  docs/scaling.md), as a backfill would. It runs in a child process; rows/s is rows read over the
   summed `process_file` time (importing GX once per process, reported as `startup_s`, is
   excluded); peak memory is that process's `ru_maxrss`.
 - **GX alone**: the same suites on the same validation frames (everything else untimed), without
