@@ -49,6 +49,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(env)
 
 
+@pytest.fixture(scope="session")
+def airflow_metadata() -> None:
+    """Airflow's metadata database migrated: DAG runs and Airflow's own login checks (revoked tokens)
+    need its tables. Each test worker has its own database, so every test that needs it asks."""
+    import subprocess
+
+    from agritrace.airflow_local import airflow_bin
+
+    subprocess.run([airflow_bin(), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+
 def _server_url() -> str:
     from agritrace import db
 

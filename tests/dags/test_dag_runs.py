@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pendulum
@@ -22,13 +20,6 @@ HEADER = "producer_id,producer_name,producer_type,region_code,town"
 def uscc(serial: int) -> str:
     first17 = f"93440902MA{serial:07d}"
     return first17 + uscc_check_character(first17)
-
-
-@pytest.fixture(scope="session")
-def airflow_metadata():
-    from agritrace.airflow_local import airflow_bin
-
-    subprocess.run([airflow_bin(), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,7 @@ def _routes():
 
 
 @pytest.fixture(scope="module")
-def airflow_auth() -> Iterator[object]:
+def airflow_auth(airflow_metadata) -> Iterator[object]:
     """Airflow's auth manager, as the api-server initialises it before mounting the plugin's app."""
     from airflow.api_fastapi.app import init_auth_manager, purge_cached_app
 
