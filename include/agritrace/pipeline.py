@@ -67,6 +67,8 @@ class FileOutcome:
     encoding: str | None = None
     profile: str | None = None
     content_sha256: str | None = None
+    # Seconds by stage of the load (LOAD_STAGES), summed over the file's chunks.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         counts = f"{self.rows_in} in, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
@@ -77,6 +79,53 @@ class FileOutcome:
         if reasons:
             text += f" — top reasons: {reasons}"
         return text
+
+
+# The stages of a file's load, in order, each with what it spends its time on.
+LOAD_STAGES = {
+    "read": "decoding, parsing, header aliases, source profiles and the rows' fingerprint",
+    "check": "normalising values, parent and reference checks, judging results (Python)",
+    "validate": "the GX suite: the rows COPYed to a validation table, then GX's SQL",
+    "stage": "COPY into staging, quarantine rows, the dq history, keys seen in the file",
+    "write": "the versioned write into core, verdicts, index rebuilds in bulk mode",
+}
+
+
+class StageClock:
+    """Where a load's time goes, stage by stage (``LOAD_STAGES``): the task log shows it for each
+    file, and the benchmark sums it to name what limits the ingest rate."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(LOAD_STAGES, 0.0)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    def timed(self, stage: str, items: Iterator) -> Iterator:
+        """``items``, with the time spent producing each counted to ``stage``."""
+        items = iter(items)
+        while True:
+            with self.timing(stage):
+                item = next(items, _DONE)
+            if item is _DONE:
+                return
+            yield item
+
+    def move(self, seconds: float, *, source: str, to: str) -> None:
+        """Count ``seconds`` already counted to ``source`` to ``to`` instead (a stage inside another)."""
+        self.seconds[source] -= seconds
+        self.seconds[to] += seconds
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in self.seconds.items())
+
+
+_DONE = object()
 
 
 @dataclass
@@ -299,28 +348,34 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     # drop the pages of files validated before (or at the same time as) this one.
     docs_folder = Path(feed.name) / str(file_id)
 
+    clock = StageClock()
     content = hashlib.sha256()
-    for number, (parsed, last) in enumerate(with_last(chunks)):
+    for number, (parsed, last) in enumerate(with_last(clock.timed("read", chunks))):
         outcome.rows_in += len(parsed.raw)
-        content.update(rows_fingerprint(parsed.raw))
+        with clock.timing("read"):
+            content.update(rows_fingerprint(parsed.raw))
         outcome.encoding, outcome.profile = parsed.encoding, parsed.profile
         if parsed.raw.empty:
             continue
-        checked = check_rows(
-            conn, feed, parsed.raw, url=url, reference=reference, today=today, suite=f"{feed.name}_contract",
-            profile=next((p for p in profiles if p.name == parsed.profile), None), reading_problems=parsed.problems,
-            # A file has one Data Docs page (built when first opened): the last chunk's result is kept for it.
-            docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
-        if number > 0:
-            hold_repeated_keys(checked, feed, seen_keys)
-        remember_keys(seen_keys, checked, feed)
-        stage_rows(conn, staging, feed, checked.passing, file_id)
-        variants = key_variants(feed, parsed.raw, checked.passing)
-        ledger.record_key_variants(conn, file_id, variants)
+        with clock.timing("check"):
+            checked = check_rows(
+                conn, feed, parsed.raw, url=url, reference=reference, today=today, suite=f"{feed.name}_contract",
+                profile=next((p for p in profiles if p.name == parsed.profile), None),
+                reading_problems=parsed.problems,
+                # A file has one Data Docs page (built when first opened): the last chunk's result is kept for it.
+                docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
+        clock.move(checked.validation.suite.seconds, source="check", to="validate")
+        with clock.timing("stage"):
+            if number > 0:
+                hold_repeated_keys(checked, feed, seen_keys)
+            remember_keys(seen_keys, checked, feed)
+            stage_rows(conn, staging, feed, checked.passing, file_id)
+            variants = key_variants(feed, parsed.raw, checked.passing)
+            ledger.record_key_variants(conn, file_id, variants)
+            quarantine.write_quarantine(conn, feed=feed.name, file_id=file_id, raw=whole_rows(parsed),
+                                        reasons=checked.reasons, orphan_only=checked.orphan_only)
+            dq.record_validation(conn, file_id, feed.name, checked.validation, docs_folder)
         variant_count += len(variants)
-        quarantine.write_quarantine(conn, feed=feed.name, file_id=file_id, raw=whole_rows(parsed),
-                                    reasons=checked.reasons, orphan_only=checked.orphan_only)
-        dq.record_validation(conn, file_id, feed.name, checked.validation, docs_folder)
         outcome.rows_quarantined += len(checked.reasons)
         outcome.rows_loaded += len(checked.passing)
         waiting_for_parent += sum(1 for index in checked.reasons if checked.orphan_only.get(index))
@@ -340,7 +395,8 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
         outcome.message = (f"{share:.0%} of rows failed (gate {gate_share:.0%}): nothing loaded. Fix the file and "
                            f"deliver it again, or release it with `{quarantine_release(file_id)}`")
     else:
-        counts = _write(conn, feed, staging, reference)
+        with clock.timing("write"):
+            counts = _write(conn, feed, staging, reference)
         if counts.bulk:
             # An operator whose trace lookups waited on this file's table learns why.
             outcome.message = counts.bulk.summary
@@ -349,6 +405,8 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
             f"{variant_count} key(s) written in another form were read in their canonical form "
             f"(e.g. lower case or another dash); see ops.key_variants for file {file_id}")]))
     drop_staging(conn, staging)
+    outcome.stage_seconds = clock.seconds
+    log.info("[%s] file %s, time by stage: %s", feed.name, file_id, clock)
     return outcome
 
 

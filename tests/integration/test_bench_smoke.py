@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 from agritrace.bench import run_bench
+from agritrace.pipeline import LOAD_STAGES
 
 HEADLINE_KEYS = {
     "copy_ceiling_rows_per_s", "to_sql_rows_per_s", "ingest_rows_per_s", "ingest_peak_rss_mb", "gx_rows_per_s",
@@ -36,9 +37,15 @@ def test_a_tiny_benchmark_writes_every_figure_to_json_and_markdown(pg_server_url
     assert run["ingest"]["rows_quarantined"] == 0
     assert run["ingest"]["rows"] == sum(run["rows_loaded_main"].values())
     assert result["ingest_rows_per_s"] == written["ingest_rows_per_s"]
+    # The ingest's time, stage by stage: every stage ran, within the time the ingest is measured by.
+    stages = run["ingest"]["stage_seconds"]
+    assert set(stages) == set(LOAD_STAGES) and all(seconds > 0 for seconds in stages.values())
+    assert sum(stages.values()) <= run["ingest"]["seconds"]
 
     markdown = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
     assert "| End-to-end ingest" in markdown and "## Targets" in markdown and "## Method" in markdown
+    assert "### Where the ingest time goes" in markdown and "| validate |" in markdown
+    assert "ingest time by stage: " in markdown, "a missed ingest target names the stages that limit it"
 
     with psycopg.connect(pg_server_url) as conn:
         left = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()

@@ -53,7 +53,7 @@ def _startup() -> float:
 
 def ingest(args: dict) -> dict:
     """``process_file`` on every file, in order, exactly as a DAG task calls it (files stay in place)."""
-    from agritrace.pipeline import process_file
+    from agritrace.pipeline import LOAD_STAGES, process_file
 
     startup = _startup()
     files = []
@@ -67,6 +67,8 @@ def ingest(args: dict) -> dict:
             "rows_in": sum(o.rows_in for o in outcomes), "rows_loaded": sum(o.rows_loaded for o in outcomes),
             "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
             "statuses": sorted({o.status for o in outcomes}),
+            "stage_seconds": {stage: sum(o.stage_seconds.get(stage, 0.0) for o in outcomes)
+                              for stage in LOAD_STAGES},
         })
     return {"startup_s": startup, "files": files, "peak_rss_mb": peak_rss_mb()}
 

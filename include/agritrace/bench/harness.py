@@ -16,6 +16,7 @@ from agritrace.bench import measure
 from agritrace.bench.child import run_child
 from agritrace.bench.data import BenchData, Sizes, prepare
 from agritrace.bench.report import machine_info, summarise, write_report
+from agritrace.pipeline import LOAD_STAGES
 
 BENCH_DATABASE = "agritrace_bench"
 DEFAULT_SCALES = (0.1, 1, 3)
@@ -153,6 +154,7 @@ def _ingest_summary(child: dict) -> dict:
             "rows_loaded": sum(f["rows_loaded"] for f in files),
             "rows_quarantined": sum(f["rows_quarantined"] for f in files),
             "statuses": sorted({s for f in files for s in f["statuses"]}),
+            "stage_seconds": {stage: sum(f["stage_seconds"][stage] for f in files) for stage in LOAD_STAGES},
             "peak_rss_mb": child["peak_rss_mb"], "startup_s": child["startup_s"], "per_feed": per_feed}
 
 

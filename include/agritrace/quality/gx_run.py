@@ -117,6 +117,8 @@ class SuiteOutcome:
     outcomes: list[ExpectationOutcome]
     gx_version: str
     docs_page: str | None
+    # Wall time of the whole validation: the COPY into the validation table and GX's runs.
+    seconds: float
 
 
 @functools.cache
@@ -178,6 +180,7 @@ def _copy_rows(conn: psycopg.Connection, table: sql.Identifier, frame: pd.DataFr
 def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url: str,
               docs_dir: Path | None = None) -> SuiteOutcome:
     """Validate ``frame`` with one expectation per check; results come back in ``checks`` order."""
+    started = time.perf_counter()
     _drop_abandoned_tables(url)
     name = _validation_table_name(suite_name)
     table = sql.Identifier("staging", name)
@@ -208,7 +211,8 @@ def run_suite(suite_name: str, frame: pd.DataFrame, checks: list[Check], *, url:
             unexpected_percent=res.result.get("unexpected_percent", 0.0 if res.success else None),
             unexpected_rows=list(unexpected)))
     docs_page = keep_result(docs_dir, _sampled(validation)) if docs_dir is not None else None
-    return SuiteOutcome(suite_name, bool(validation.success), len(frame), outcomes, gx.__version__, docs_page)
+    return SuiteOutcome(suite_name, bool(validation.success), len(frame), outcomes, gx.__version__, docs_page,
+                        time.perf_counter() - started)
 
 
 def _key(result) -> tuple[str, str]:
