@@ -281,8 +281,11 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
     with connect() as conn:
         reference = ReferenceData.from_database(conn)
     profiles = load_profiles()
+    # Opening the file reads its first chunk: that reading counts to the first feed loaded from it.
+    clock = StageClock()
     try:
-        streams = feed_streams(path, folder_feed, profiles, chunk_rows)
+        with clock.timing("read"):
+            streams = feed_streams(path, folder_feed, profiles, chunk_rows)
     except FileRejected as exc:
         return [_reject(lock_conn, folder_feed.name, path, file_id, exc)]
     outcomes = []
@@ -298,7 +301,9 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                 quarantine.forget_attempt(conn, this_file_id)
                 dq.forget_attempt(conn, this_file_id)
                 outcome = _load_feed(conn, feed, streams[name](), file_id=this_file_id, reference=reference,
-                                     docs_dir=docs_dir, gate_share=gate_share, url=url, profiles=profiles)
+                                     docs_dir=docs_dir, gate_share=gate_share, url=url, profiles=profiles,
+                                     clock=clock)
+                clock = StageClock()
                 outcome.file_name = path.name
                 # The hash in the ledger must be the hash of what was loaded and then archived.
                 if ledger.sha256_of(path) != sha:
@@ -334,8 +339,9 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
 
 
 def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_id: int, reference: ReferenceData,
-               docs_dir: Path | None, gate_share: float, url: str, profiles) -> FileOutcome:
-    """Check and stage every chunk, then write (or hold) the whole file in the caller's transaction."""
+               docs_dir: Path | None, gate_share: float, url: str, profiles, clock: StageClock) -> FileOutcome:
+    """Check and stage every chunk, then write (or hold) the whole file in the caller's transaction;
+    ``clock`` times its stages."""
     staging = create_staging(conn, feed.core_table, f"{feed.name}_{file_id}")
     outcome = FileOutcome(feed.name, "", "loaded", file_id)
     reasons_count: dict[str, int] = {}
@@ -348,7 +354,6 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     # drop the pages of files validated before (or at the same time as) this one.
     docs_folder = Path(feed.name) / str(file_id)
 
-    clock = StageClock()
     content = hashlib.sha256()
     for number, (parsed, last) in enumerate(with_last(clock.timed("read", chunks))):
         outcome.rows_in += len(parsed.raw)
