@@ -13,6 +13,7 @@ import psycopg
 
 from agritrace.config import PROJECT_ROOT
 from agritrace.pipeline import LOAD_STAGES
+from agritrace.synth.scale import MAX_FILE_ROWS
 
 MB_LIMIT = 1024  # 1 GB
 TARGETS = {
@@ -261,8 +262,9 @@ def _why(name: str, result: dict) -> str:
     if name in ("ingest_vs_load_ceiling", "ingest_vs_to_sql_indexed") and run.get("ingest", {}).get("stage_seconds"):
         return _ingest_limit(name, run)
     if name == "ingest_peak_rss" and "ingest" in run:
-        return (f"files are read, validated and copied {result['settings']['chunk_rows']:,} rows at a time; "
-                f"memory follows the chunk, not the file")
+        return (f"files are read, validated and copied {result['settings']['chunk_rows']:,} rows at a time; what "
+                f"grows with a file is the set of keys it staged (kept to name the row a repeated key repeats), "
+                f"and the scale's files hold up to {MAX_FILE_ROWS:,} rows each")
     if name == "trace_p95" and "trace" in run:
         kinds = run["trace"]["per_kind"]
         counted = [k for k in kinds if k in run["trace"].get("headline_kinds", kinds)]

@@ -89,6 +89,10 @@ def _credit_codes(rng: np.random.Generator, n: int, regions: np.ndarray) -> np.n
     return np.array([f"93{r}{b}{o}{alphabet[c]}" for r, b, o, c in zip(regions, text, org_ch, check, strict=True)])
 
 
+# A feed's rows are split into files of at most this many (whole chunks), as a year's exports would be.
+MAX_FILE_ROWS = 1_000_000
+
+
 class _Scale:
     def __init__(
         self,
@@ -109,7 +113,7 @@ class _Scale:
                 f"items per batch; the panels hold at most {longest}. Ask for more batches."
             )
         self.out, self.seed, self.chunk = out_dir, seed, chunk_rows
-        self.file_rows = chunk_rows * max(1, 1_000_000 // chunk_rows)
+        self.file_rows = chunk_rows * max(1, MAX_FILE_ROWS // chunk_rows)
         self.R, self.C, self.B = n_results, n_certificates, n_batches
         self.P = max(100, n_certificates // 100)
         # Products whose panels hold every item a batch gets.
