@@ -351,3 +351,25 @@ def test_run_page_says_when_airflow_cannot_be_reached(quality_warehouse, gx_home
     response = _client("op").get("/ui/quality/run", params={"run_id": "manual__2026-06-01T00:00:00+00:00"})
     assert response.status_code == 502
     assert "cannot reach Airflow's API" in response.text and "AIRFLOW__API__BASE_URL" in response.text
+
+
+def test_an_item_exploded_from_a_cell_is_named_by_its_row_and_item(warehouse, quality_warehouse, gx_home):
+    from agritrace.cli import app
+    from typer.testing import CliRunner
+
+    file_id = quality_warehouse["results_0601.csv"]
+    raw = {"batch_no": "2023年第48号-12", "analyte": None, "source_row": 12, "source_item": 3,
+           "source_cell": "不合格项目║检验结果║标准值", "item_text": "腐霉利是一个坏项目"}
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(
+            """insert into quarantine.rows (feed, file_id, row_number, raw, reasons, is_orphan)
+               values ('inspection_results', %s, 12003, %s, %s, false)""",
+            (file_id, json.dumps(raw, ensure_ascii=False), json.dumps(
+                [_reason("item_pattern", "不合格项目║检验结果║标准值", "腐霉利是一个坏项目", "row 12 item 3 does not match")],
+                ensure_ascii=False)))
+    html = _client("op").get("/ui/quality/quarantine", params={"file_id": file_id}).text
+    assert '<td class="num">12 item 3</td>' in html and '<td class="num">12003</td>' not in html
+    listed = CliRunner().invoke(app, ["quarantine", "list", "--feed", "inspection_results"])
+    assert listed.exit_code == 0, listed.output
+    assert "results_0601.csv row 12 item 3: item_pattern" in listed.output
+    assert "results_0601.csv row 6: reference:analyte" in listed.output, "a row of its own keeps its number"

@@ -19,19 +19,21 @@ def quarantine_list(
 ) -> None:
     """Open quarantine rows, newest first, with their reasons (phone and ID numbers masked)."""
     from agritrace import db
+    from agritrace.ingest.items import stored_row_name
 
     # What operators read (migration V010): personal columns masked whole, phone and ID numbers anywhere.
     rows_table, files_table = (("quarantine.rows", "ops.files") if show_personal
                                else ("quarantine.rows_masked", "ops.files_masked"))
     with db.connect() as conn:
         rows = conn.execute(
-            f"""select q.quarantine_id, q.feed, f.file_name, q.row_number, q.is_orphan, q.reasons
+            f"""select q.quarantine_id, q.feed, f.file_name, q.row_number, q.raw, q.is_orphan, q.reasons
                   from {rows_table} q join {files_table} f using (file_id)
                  where q.status = 'open' and (%s::text is null or q.feed = %s)
                  order by q.quarantine_id desc limit %s""", (feed and feed.value,) * 2 + (limit,)).fetchall()
-    for qid, feed_name, file_name, row_number, orphan, reasons in rows:
+    for qid, feed_name, file_name, row_number, raw, orphan, reasons in rows:
         why = "; ".join(f"{r['rule']}({r['column']}={r.get('value')!r})" for r in reasons)
-        typer.echo(f"#{qid} {feed_name} {file_name} row {row_number}{' [orphan]' if orphan else ''}: {why}")
+        where = stored_row_name(row_number, raw)
+        typer.echo(f"#{qid} {feed_name} {file_name} {where}{' [orphan]' if orphan else ''}: {why}")
 
 
 @quarantine_app.command("replay")

@@ -98,6 +98,11 @@ def where(row: int, exploded: bool) -> str:
     return f"row {row // ITEMS_PER_ROW} item {row % ITEMS_PER_ROW}" if exploded else f"row {row}"
 
 
+def stored_row_name(row_number: int, raw: dict) -> str:
+    """``where`` for a stored row (quarantine): an exploded item's raw record carries its lineage."""
+    return where(row_number, LINEAGE[1] in raw)
+
+
 def read_value_text(contract: Feed, mapping: FeedMapping, raw: pd.DataFrame, problems: list[RowProblem],
                     exploded: bool = False) -> None:
     """result_value written as ``2.9mg/kg`` or as readings ``初检结果：2.9mg/kg；复检结果：2.7mg/kg``:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from agritrace.contracts import FEEDS
+from agritrace.ingest.items import stored_row_name
 from agritrace.quality.findings import MAX_FILES, FileEntry, QualitySummary, QuarantineListing, queue_next_step
 from agritrace.web.airflow_runs import ReplayRun
 from agritrace.web.layout import PAGE, Nav, card, e, page, pill, table
@@ -233,7 +234,8 @@ def render_quarantine(q: QuarantineListing) -> str:
         reasons = "".join(f"<li><code>{e(x.rule)}</code> · {e(x.column)} · <b>{e(x.value)}</b> · {e(x.message)}</li>"
                           for x in r.reasons)
         kind = pill(*KIND_PILL.get(r.kind, ("muted", r.kind))) + ("" if r.status == "open" else " " + pill("muted", r.status))
-        rows.append([str(r.row_number), f"#{r.file_id} {e(r.file_name)}", kind, f'<dl class="raw">{raw}</dl>',
+        # An item exploded from a cell is named by its source row and item ("12 item 3"), not 12003.
+        rows.append([stored_row_name(r.row_number, r.raw).removeprefix("row "), f"#{r.file_id} {e(r.file_name)}", kind, f'<dl class="raw">{raw}</dl>',
                      f'<ul class="reasons">{reasons}</ul>'])
     parts.append(table(["Row", "File", "Kind", "Raw values as delivered", "Reasons (rule · column · value · message)"],
                        rows, columns=["num", "", "", "raw"]))
