@@ -254,6 +254,9 @@ def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: 
     with psycopg.connect(url, autocommit=True) as conn:
         claim = ledger.claim_file(conn, feed=feed_name, sha256=sha, file_name=path.name, size_bytes=size,
                                   dag_run_id=dag_run_id)
+        if claim.claim is ledger.Claim.BUSY:
+            return FileOutcome(feed_name, path.name, "busy", claim.file_id,
+                               message="another run is processing this file now; left for it")
         try:
             if claim.claim is ledger.Claim.DONE:
                 outcome = FileOutcome(feed_name, path.name, "skipped", claim.file_id,
@@ -294,8 +297,13 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
         feed = get_feed(name)
         this_file_id = file_id
         if name != folder_feed.name:
-            this_file_id = ledger.claim_file(lock_conn, feed=name, sha256=sha, file_name=path.name,
-                                             size_bytes=path.stat().st_size, dag_run_id=dag_run_id).file_id
+            carried = ledger.claim_file(lock_conn, feed=name, sha256=sha, file_name=path.name,
+                                        size_bytes=path.stat().st_size, dag_run_id=dag_run_id)
+            if carried.claim is ledger.Claim.BUSY:
+                outcomes.append(FileOutcome(name, path.name, "busy", carried.file_id,
+                                            message=f"another run is loading this file's {name} rows now; left for it"))
+                continue
+            this_file_id = carried.file_id
         try:
             with connect() as conn:
                 quarantine.forget_attempt(conn, this_file_id)

@@ -341,3 +341,17 @@ def test_validation_tables_left_by_killed_processes_are_dropped_by_the_next_load
     assert retry(shared, path).rows_loaded == 100
     left = {name for (name,) in query(shared.url, "select tablename from pg_tables where schemaname = 'staging'")}
     assert abandoned not in left and running in left
+
+
+def test_a_run_that_finds_the_file_taken_does_not_register_it_for_the_run_that_took_it(shared: Warehouse):
+    """The interleaving two runs of one file can meet: the first takes the file's lock, the second
+    looks before the first has registered the file. The first must then see a new file, not a
+    'processing' row it never wrote (which it would take for a dead attempt and record as recovered)."""
+    sha, args = uuid.uuid4().hex * 2, {"feed": "certificates", "file_name": "raced.csv", "size_bytes": 1,
+                                       "dag_run_id": None}
+    with psycopg.connect(shared.url, autocommit=True) as first, psycopg.connect(shared.url, autocommit=True) as second:
+        first.execute("select pg_advisory_lock(%s)", (ledger._lock_key("certificates", sha),))
+        busy = ledger.claim_file(second, sha256=sha, **args)
+        assert (busy.claim, busy.file_id) == (ledger.Claim.BUSY, None)
+        assert ledger.claim_file(first, sha256=sha, **args).claim is ledger.Claim.NEW
+        assert ledger.claim_file(second, sha256=sha, **args).claim is ledger.Claim.BUSY

@@ -26,7 +26,8 @@ class Claim(Enum):
 @dataclass(frozen=True)
 class FileClaim:
     claim: Claim
-    file_id: int
+    # None only when busy: the run holding the file has not registered it yet.
+    file_id: int | None
     status: str
 
 
@@ -46,6 +47,12 @@ def claim_file(conn: psycopg.Connection, *, feed: str, sha256: str, file_name: s
                dag_run_id: str | None) -> FileClaim:
     """Register the file and take its lock; ``conn`` must be in autocommit mode and held until release."""
     locked = conn.execute("select pg_try_advisory_lock(%s)", (_lock_key(feed, sha256),)).fetchone()[0]
+    if not locked:
+        # Another run holds the file. Only the holder registers it: a row this run inserted would be
+        # found by the holder as a 'processing' row it did not write, and taken for an attempt that died.
+        row = conn.execute("select file_id, status from ops.files where feed = %s and sha256 = %s",
+                           (feed, sha256)).fetchone()
+        return FileClaim(Claim.BUSY, *(row or (None, "processing")))
     row = conn.execute(
         """
         insert into ops.files (feed, sha256, file_name, size_bytes, dag_run_id)
@@ -56,14 +63,10 @@ def claim_file(conn: psycopg.Connection, *, feed: str, sha256: str, file_name: s
         (feed, sha256, file_name, size_bytes, dag_run_id),
     ).fetchone()
     if row is not None:
-        if not locked:
-            return FileClaim(Claim.BUSY, row[0], row[1])
         return FileClaim(Claim.NEW, row[0], row[1])
     file_id, status = conn.execute(
         "select file_id, status from ops.files where feed = %s and sha256 = %s", (feed, sha256)
     ).fetchone()
-    if not locked:
-        return FileClaim(Claim.BUSY, file_id, status)
     if status == "processing":
         conn.execute(
             "update ops.files set started_at = now(), dag_run_id = %s where file_id = %s", (dag_run_id, file_id)
