@@ -355,3 +355,47 @@ def test_a_run_that_finds_the_file_taken_does_not_register_it_for_the_run_that_t
         assert (busy.claim, busy.file_id) == (ledger.Claim.BUSY, None)
         assert ledger.claim_file(first, sha256=sha, **args).claim is ledger.Claim.NEW
         assert ledger.claim_file(second, sha256=sha, **args).claim is ledger.Claim.BUSY
+
+
+def test_two_writes_of_the_same_keys_at_once_keep_every_version(shared: Warehouse, landing_dir: Path):
+    """The moment two loads meet, forced: the newer delivery has written its versions and not yet
+    committed when the older one writes the same keys. The older must end in history (it arrived
+    late), and the version both replaced must be in history once."""
+    from agritrace.contracts import feed
+    from agritrace.load.copy import create_staging
+    from agritrace.load.core import write_core
+
+    certificates = feed("certificates")
+    keys = [shared.keys.certificate() for _ in range(3)]
+    path = write_csv(landing_dir / "certificates" / "first.csv", CERTIFICATE_COLUMNS,
+                     [certificate_row(k, shared.producer_id) for k in keys])
+    [first] = pipeline.process_file(path, "certificates", url=shared.url)
+    with psycopg.connect(shared.url, autocommit=True) as ledger_conn:
+        earlier, later = (ledger.claim_file(ledger_conn, feed="certificates", sha256=uuid.uuid4().hex * 2,
+                                            file_name=f"{n}.csv", size_bytes=1, dag_run_id=None).file_id
+                          for n in ("earlier", "later"))
+
+    def stage(conn: psycopg.Connection, file_id: int, quantity: int):
+        staged = create_staging(conn, certificates.core_table, f"race_{file_id}")
+        columns = ", ".join(certificates.core_columns)
+        values = ", ".join("%(quantity)s" if c == "quantity" else c for c in certificates.core_columns)
+        conn.execute(f"insert into {staged.as_string(conn)} ({columns}, file_id) select {values}, %(file_id)s "
+                     "from core.certificates where certificate_no = any(%(keys)s)",
+                     {"quantity": quantity, "file_id": file_id, "keys": keys})
+        return staged
+
+    def write_earlier():
+        with psycopg.connect(shared.url) as conn:
+            write_core(conn, certificates, stage(conn, earlier, 1))
+
+    with psycopg.connect(shared.url) as newer:
+        write_core(newer, certificates, stage(newer, later, 2))
+        racing = threading.Thread(target=write_earlier)
+        racing.start()
+        time.sleep(1)  # the earlier write is under way, waiting on the newer one's rows or its turn
+        newer.commit()
+    racing.join(timeout=60)
+    assert query(shared.url, "select file_id, count(*) from core.certificates where certificate_no = any(%s) "
+                             "group by file_id", (keys,)) == [(later, 3)]
+    assert query(shared.url, "select file_id, count(*) from core.certificates_history where certificate_no = any(%s) "
+                             "group by file_id order by file_id", (keys,)) == [(first.file_id, 3), (earlier, 3)]

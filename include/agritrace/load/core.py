@@ -74,6 +74,11 @@ def _write_versions(conn: psycopg.Connection, feed: Feed, staging: sql.Identifie
     staged_cols = [*feed.core_columns, "file_id"]
     parts = {"core": core, "history": history, "staging": staging, "key": key, "joined": _same_key(feed),
              "differs": _values_differ(feed)}
+    # Writers of one core table take turns until they commit (readers are not blocked). Which version
+    # is current and which goes to history is decided from what core holds: two loads of the same
+    # keys deciding at once would each miss the other's uncommitted rows, and one version would be
+    # lost (neither current nor history) or the older one moved to history twice.
+    conn.execute(sql.SQL("lock table {} in share row exclusive mode").format(core))
     conn.execute(sql.SQL("drop table if exists pg_temp.latest"))
     # The latest delivery of each staged key; the others are history from the start.
     conn.execute(sql.SQL(
