@@ -157,8 +157,7 @@ def process_file(path: Path, feed_name: str, *, dag_run_id: str | None = None, u
         claim = ledger.claim_file(lock_conn, feed=feed_name, sha256=sha, file_name=path.name,
                                   size_bytes=path.stat().st_size, dag_run_id=dag_run_id)
         if claim.claim is ledger.Claim.BUSY:
-            return [FileOutcome(feed_name, path.name, "busy", claim.file_id,
-                                message="another run is processing this file now; left for it")]
+            return [_busy(feed_name, path, claim.file_id)]
         if claim.claim is ledger.Claim.DONE:
             ledger.record_delivery(lock_conn, claim.file_id, path.name, "skipped_duplicate", dag_run_id)
             if move:
@@ -255,8 +254,7 @@ def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: 
         claim = ledger.claim_file(conn, feed=feed_name, sha256=sha, file_name=path.name, size_bytes=size,
                                   dag_run_id=dag_run_id)
         if claim.claim is ledger.Claim.BUSY:
-            return FileOutcome(feed_name, path.name, "busy", claim.file_id,
-                               message="another run is processing this file now; left for it")
+            return _busy(feed_name, path, claim.file_id)
         try:
             if claim.claim is ledger.Claim.DONE:
                 outcome = FileOutcome(feed_name, path.name, "skipped", claim.file_id,
@@ -269,6 +267,12 @@ def _refuse(url: str, path: Path, feed_name: str, refused: Refusal, dag_run_id: 
     if move:
         move_to(path, "rejected", claim.file_id, outcome.message)
     return outcome
+
+
+def _busy(feed_name: str, path: Path, file_id: int | None) -> FileOutcome:
+    """The outcome of a run that found the file (for this feed) taken by another run."""
+    return FileOutcome(feed_name, path.name, "busy", file_id,
+                       message="another run is processing this file now; left for it")
 
 
 def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id: int, sha: str,
@@ -300,8 +304,7 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
             carried = ledger.claim_file(lock_conn, feed=name, sha256=sha, file_name=path.name,
                                         size_bytes=path.stat().st_size, dag_run_id=dag_run_id)
             if carried.claim is ledger.Claim.BUSY:
-                outcomes.append(FileOutcome(name, path.name, "busy", carried.file_id,
-                                            message=f"another run is loading this file's {name} rows now; left for it"))
+                outcomes.append(_busy(name, path, carried.file_id))
                 continue
             this_file_id = carried.file_id
         try:
