@@ -111,9 +111,10 @@ class StageClock:
         items = iter(items)
         while True:
             with self.timing(stage):
-                item = next(items, _DONE)
-            if item is _DONE:
-                return
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
             yield item
 
     def move(self, seconds: float, *, source: str, to: str) -> None:
@@ -123,9 +124,6 @@ class StageClock:
 
     def __str__(self) -> str:
         return ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in self.seconds.items())
-
-
-_DONE = object()
 
 
 @dataclass
