@@ -75,6 +75,23 @@ def celery_env(metadata_url: str) -> dict[str, str]:
     }
 
 
+def prepare_broker(env: dict[str, str]) -> None:
+    """Create the tables and the task queue of a broker kept in the metadata database before any
+    worker starts.
+
+    kombu's SQLAlchemy transport creates both on a worker's first connection, without retrying: two
+    workers starting at once race on the same ``CREATE SEQUENCE``, then on the same queue row, and
+    the loser dies (``duplicate key … queue_id_sequence`` or ``… kombu_queue_name_key``), leaving
+    the stack one worker short. Celery's result backend retries the same race by itself.
+    """
+    from kombu import Connection
+
+    broker = env["AIRFLOW__CELERY__BROKER_URL"]
+    if broker.startswith("sqla+"):
+        with Connection(broker) as connection:
+            connection.default_channel.queue_declare(queue=env.get("AIRFLOW__OPERATORS__DEFAULT_QUEUE", "default"))
+
+
 def worker_hostname() -> str:
     """The Celery worker's name when a local worker runs the task, else the machine's name.
 
@@ -185,6 +202,8 @@ def start_stack(workers: int = 0) -> dict[str, int]:
         stop_stack()
     migrate_metadata()
     env = {**os.environ, **airflow_env(workers=workers)}
+    if workers:
+        prepare_broker(env)
     logs = settings().airflow_home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     commands = {component: ([airflow_bin(), component], {}) for component in COMPONENTS}

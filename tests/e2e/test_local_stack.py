@@ -37,6 +37,7 @@ from agritrace.airflow_local import (
     airflow_bin,
     airflow_env,
     connection_json,
+    prepare_broker,
     worker_args,
     worker_name,
 )
@@ -99,6 +100,7 @@ def stack(pg_server_url, template_database, tmp_path_factory):
     migrate = subprocess.run([airflow_bin(), "db", "migrate"], check=False, env=env, capture_output=True, text=True,
                              timeout=300)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
+    prepare_broker(env)
     processes: list[subprocess.Popen] = []
     logs: dict[str, Path] = {}
     commands = {component: ([airflow_bin(), component] + (["--port", str(port), "--workers", "1"]
@@ -254,7 +256,8 @@ def test_file_tasks_ran_on_both_workers_and_a_killed_workers_task_was_retried_on
     killer = stack["killer"]
     killer.join(timeout=5)
     assert killer.error is None, killer.error
-    assert killer.killed, f"worker 1 was never seen loading a file within {KILL_SECONDS} s"
+    assert killer.killed, (f"worker 1 was never seen loading a file within {KILL_SECONDS} s; its log:\n"
+                           f"{tail(stack['logs'][killer.victim])}")
     dag_id, run_id, task_id, map_index, try_number = killer.killed
     with psycopg.connect(stack["metadata"]) as conn:
         tries = conn.execute(

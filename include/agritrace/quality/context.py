@@ -43,8 +43,7 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
         malformed = False
         if feed.field(column).check == "producer_code":
             # Once per distinct code: a file repeats its producers on many rows.
-            valid = {code: is_valid_producer_code(code) for code in values.dropna().unique()}
-            malformed = values.notna() & ~values.map(valid).fillna(True).astype(bool)
+            malformed = values.isin([code for code in values.dropna().unique() if not is_valid_producer_code(code)])
         frame[flag] = values.isna() | values.isin(found) | malformed
         checks.append(flag_check(
             "parent", column, flag,
