@@ -99,9 +99,10 @@ def _escaped(char: str) -> str:
 
 def map_unique(series: pd.Series, func: Callable[[Any], Hashable | object]) -> pd.Series:
     """Apply ``func`` once per distinct non-null value and spread the results (None stays None)."""
-    present = series.dropna()
-    if present.empty:
-        return pd.Series([None] * len(series), index=series.index, dtype=object)
-    table = {value: func(value) for value in pd.unique(present)}
-    mapped = series.map(table)
-    return mapped.where(series.notna(), None).astype(object)
+    # One hashing pass: each row's position among the distinct values, -1 for a missing one, which
+    # the extra last slot turns into None.
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object))
+    results = np.empty(len(distinct) + 1, dtype=object)
+    for position, value in enumerate(distinct):
+        results[position] = func(value)
+    return pd.Series(results[codes], index=series.index, dtype=object)
