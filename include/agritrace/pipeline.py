@@ -38,11 +38,10 @@ from agritrace.load import ledger, quarantine
 from agritrace.load.copy import create_staging
 from agritrace.load.core import WriteCounts, take_out_same_delivery_conflicts, write_core
 from agritrace.load.staging import (
+    StagedKeys,
     drop_staging,
-    hold_repeated_keys,
     keep_conflicts_quarantined,
     key_variants,
-    remember_keys,
     stage_rows,
 )
 from agritrace.quality import dq
@@ -356,7 +355,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     reasons_count: dict[str, int] = {}
     # Rows waiting for a parent are not bad data: they do not count towards the gate.
     waiting_for_parent = 0
-    seen_keys: dict[str, int] = {}
+    staged_keys = StagedKeys(feed, staging)
     variant_count = 0
     today = today_in_bureau()
     # Each file's Data Docs live in a folder of their own: GX rebuilds a site on every run and would
@@ -364,7 +363,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
     docs_folder = Path(feed.name) / str(file_id)
 
     content = hashlib.sha256()
-    for number, (parsed, last) in enumerate(with_last(clock.timed("read", chunks))):
+    for parsed, last in with_last(clock.timed("read", chunks)):
         outcome.rows_in += len(parsed.raw)
         with clock.timing("read"):
             content.update(rows_fingerprint(parsed.raw))
@@ -380,9 +379,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                 docs_dir=docs_dir / docs_folder if docs_dir is not None and last else None)
         clock.move(checked.validation.suite.seconds, source="check", to="validate")
         with clock.timing("stage"):
-            if number > 0:
-                hold_repeated_keys(checked, feed, seen_keys)
-            remember_keys(seen_keys, checked, feed)
+            staged_keys.admit(conn, checked)
             stage_rows(conn, staging, feed, checked.passing, file_id)
             variants = key_variants(feed, parsed.raw, checked.passing)
             ledger.record_key_variants(conn, file_id, variants)

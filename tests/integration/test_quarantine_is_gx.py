@@ -12,7 +12,7 @@ decided after GX, which this test names row by row (``Export.after_gx``):
 - inspection results GX passed that cannot be judged (``judge_rows``): an unknown product on the
   batch (``reference:product`` on ``batch_no``), an unknown standard (``judgement`` on ``standard``),
   an item without a value or a verdict (``judgement`` on ``result_value``);
-- a key an earlier chunk of the same file already staged (``hold_repeated_keys``: ``duplicate_key``
+- a key an earlier chunk of the same file already staged (``StagedKeys``: ``duplicate_key``
   on the core key).
 
 (``judgement`` on ``analyte`` cannot follow a GX pass: GX's ``reference:analyte`` holds the row
