@@ -17,7 +17,7 @@ from agritrace.cli import app
 from agritrace.pipeline import process_file
 from agritrace.quality.rules import uscc_check_character
 from agritrace.reference import load_reference
-from agritrace.reference.rejudge import RejudgeRefused, rejudge
+from agritrace.reference.rejudge import RewriteRefused, rejudge
 from typer.testing import CliRunner
 
 HEADER = ("委托单号,样品编号,样品名称,样品类别,任务来源,抽样日期,抽样环节,受检单位名称,受检单位信用代码,抽样地点,"
@@ -168,7 +168,7 @@ def test_refused_while_a_results_file_is_loading(loaded):
         conn.execute("""insert into ops.files (feed, sha256, file_name, size_bytes)
                         values ('inspection_results', 'f00d', 'arriving.csv', 10)""")
         files = conn.execute("select count(*) from ops.files").fetchone()
-    with psycopg.connect(loaded) as conn, pytest.raises(RejudgeRefused, match="arriving.csv"):
+    with psycopg.connect(loaded) as conn, pytest.raises(RewriteRefused, match="arriving.csv"):
         rejudge(conn, today=TODAY)
     assert query(loaded, "select count(*) from ops.files") == [files]
 

@@ -49,12 +49,30 @@ def ref_rejudge(
 ) -> None:
     """Re-judge the lab results in core with today's reference; a changed result becomes a new version."""
     from agritrace import db
-    from agritrace.reference.rejudge import RejudgeRefused, rejudge
+    from agritrace.reference.rejudge import RewriteRefused, rejudge
 
     with db.connect() as conn:
         try:
             outcome = rejudge(conn, since=parse_date(since), dry_run=dry_run)
-        except RejudgeRefused as exc:
+        except RewriteRefused as exc:
+            fail(str(exc))
+    typer.echo(outcome.summary())
+
+
+@ref_app.command("recode")
+def ref_recode(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing")] = False,
+) -> None:
+    """Code the batches in core whose product name the reference has learnt since they loaded; each
+    becomes a new version."""
+    from agritrace import db
+    from agritrace.reference.recode import recode_products
+    from agritrace.reference.rejudge import RewriteRefused
+
+    with db.connect() as conn:
+        try:
+            outcome = recode_products(conn, dry_run=dry_run)
+        except RewriteRefused as exc:
             fail(str(exc))
     typer.echo(outcome.summary())
 

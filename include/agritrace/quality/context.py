@@ -56,7 +56,7 @@ def add_parent_checks(feed: Feed, frame: pd.DataFrame, conn: psycopg.Connection)
 def add_product_checks(frame: pd.DataFrame, conn: psycopg.Connection, reference: ReferenceData,
                        product_column: str = "product_name") -> list[Check]:
     """Resolve product names to the reference; an unknown product is never guessed, and holds the row."""
-    _resolve_products(frame, reference, product_column)
+    resolve_products(frame, reference, product_column)
     flag = flag_column(product_column, "known")
     frame[flag] = frame[product_column].isna() | frame["product_code"].notna()
     return [flag_check(
@@ -73,11 +73,13 @@ def add_product_codes(frame: pd.DataFrame, conn: psycopg.Connection, reference: 
     ``source_category`` as the source gives it). Only judging a measured value needs the product, so
     an inspection result with a value waits in quarantine as ``reference:product`` (``judge_rows``).
     """
-    _resolve_products(frame, reference, "product_name")
+    resolve_products(frame, reference, "product_name")
     return []
 
 
-def _resolve_products(frame: pd.DataFrame, reference: ReferenceData, product_column: str) -> None:
+def resolve_products(frame: pd.DataFrame, reference: ReferenceData, product_column: str) -> None:
+    """``product_code`` from the reference where it knows the name; the category it implies where the
+    row has none (a category the source gave is kept)."""
     codes: dict[str, object] = {}
     for name in frame[product_column].dropna().unique():
         try:

@@ -21,6 +21,7 @@ from psycopg import sql
 from agritrace.reference.model import UnknownReference
 from agritrace.reference.names import normalise_name, to_simplified
 from agritrace.reference.store import ReferenceData
+from agritrace.triage import RECODE_PRODUCTS
 
 KINDS = ("analyte", "product")
 RULES = {"reference:analyte": "analyte", "reference:product": "product"}
@@ -55,7 +56,8 @@ class AliasOutcome:
 
     def summary(self) -> str:
         if self.added:
-            return f"{self.kind} alias {self.alias!r} → {self.code} added; replay the quarantine to load its rows"
+            then = f" and `{RECODE_PRODUCTS}` to code the batches already loaded under it" if self.kind == "product" else ""
+            return f"{self.kind} alias {self.alias!r} → {self.code} added; replay the quarantine to load its rows{then}"
         return f"{self.kind} {self.alias!r} already resolves to {self.code}; nothing added"
 
 

@@ -61,8 +61,8 @@ select r.batch_no, coalesce(b.product_code, b.product_name) as batch_product, r.
 """
 
 
-class RejudgeRefused(RuntimeError):
-    """Re-judgement cannot run now; the message says why and what to do."""
+class RewriteRefused(RuntimeError):
+    """Re-judgement or recoding cannot run now; the message says why and what to do."""
 
 
 @dataclass
@@ -129,22 +129,28 @@ def _frame(conn: psycopg.Connection, since: date | None) -> pd.DataFrame:
     return frame
 
 
-def _register(conn: psycopg.Connection, today: date) -> tuple[int, str]:
+def register_rewrite(conn: psycopg.Connection, feed: str, what: str, profile: str, today: date) -> tuple[int, str]:
+    """A ledger entry for rows of core written again after a reference change (re-judged results,
+    recoded batches): its ``file_id`` places the new versions after every delivery so far.
+
+    Refused (``RewriteRefused``) while a file of the feed is still loading: its rows, claimed before,
+    would commit behind the rewrite and land in history.
+    """
     stamp = datetime.now(UTC).isoformat()
-    file_name = f"re-judgement {today.isoformat()}"
+    file_name = f"{what} {today.isoformat()}"
     file_id = conn.execute(
         """insert into ops.files (feed, sha256, file_name, size_bytes, source_profile, status)
-           values (%s, %s, %s, 0, 'rejudge', 'processing') returning file_id""",
-        (FEED, hashlib.sha256(f"rejudge:{stamp}".encode()).hexdigest(), file_name)).fetchone()[0]
+           values (%s, %s, %s, 0, %s, 'processing') returning file_id""",
+        (feed, hashlib.sha256(f"{profile}:{stamp}".encode()).hexdigest(), file_name, profile)).fetchone()[0]
     loading = conn.execute(
         """select file_id, file_name from ops.files
             where feed = %s and status = 'processing' and file_id < %s order by file_id""",
-        (FEED, file_id)).fetchall()
+        (feed, file_id)).fetchall()
     if loading:
         names = ", ".join(f"{fid} ({name})" for fid, name in loading)
-        raise RejudgeRefused(
-            f"inspection results file(s) {names} are still loading (or were left processing by a crash, which "
-            f"the next ingest run finishes); their rows would land behind the re-judgement, so run it again after")
+        raise RewriteRefused(
+            f"{feed.replace('_', ' ')} file(s) {names} are still loading (or were left processing by a crash, which "
+            f"the next ingest run finishes); their rows would land behind the {what}, so run it again after")
     return file_id, file_name
 
 
@@ -164,7 +170,7 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
     today = today or today_in_bureau()
     try:
         reference = ReferenceData.from_database(conn)
-        file_id, file_name = _register(conn, today)
+        file_id, file_name = register_rewrite(conn, FEED, "re-judgement", "rejudge", today)
         outcome = RejudgeOutcome(file_id, file_name, dry_run=dry_run)
         frame = _frame(conn, since)
         judged, problems = judge_rows(frame, reference) if not frame.empty else (pd.DataFrame(), {})
