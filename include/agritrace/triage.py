@@ -70,6 +70,7 @@ def quarantine_release(file_id: int | str = FILE_ID) -> str:
 RELEASE_HELD_FILE = quarantine_release()
 REFRESH_MARTS = command("agritrace", "marts", "refresh")
 RECODE_PRODUCTS = command("agritrace", "ref", "recode")
+REJUDGE = command("agritrace", "ref", "rejudge")
 REPLAY_FEED = trigger(REPLAY_QUARANTINE, {"feed": FEED})
 TRIGGER_MARTS = trigger(PUBLISH_MARTS)
 

@@ -122,7 +122,7 @@ def test_a_wrong_command_fails_the_parsers():
 
 def test_every_command_triage_builds_parses(dags):
     # What the pages and messages may print besides the DAG docs.
-    built = [triage.REFRESH_MARTS, triage.RECODE_PRODUCTS, triage.REPLAY_FEED, triage.TRIGGER_MARTS,
+    built = [triage.REFRESH_MARTS, triage.RECODE_PRODUCTS, triage.REJUDGE, triage.REPLAY_FEED, triage.TRIGGER_MARTS,
              triage.quarantine_release(7)]
     for feed in LOAD_ORDER:
         built += [triage.quarantine_list(feed), triage.quarantine_replay(feed), triage.ingest_backfill(feed)]

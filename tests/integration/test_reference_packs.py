@@ -83,7 +83,9 @@ def test_another_jurisdiction_is_judged_only_with_its_own_pack(warehouse: str, l
                                                         "--value", "0.03", "--unit", "ppm", "--jurisdiction", "TW")
 
     # The pack loads once: a second load changes nothing.
-    assert "loaded as load" in _invoke("ref", "load", str(PACK))
+    loaded = _invoke("ref", "load", str(PACK))
+    # The pack teaches product names (龍眼): the batches loaded under them can be coded now.
+    assert "loaded as load" in loaded and "agritrace ref rejudge" in loaded and "agritrace ref recode" in loaded
     assert "already loaded, nothing changed" in _invoke("ref", "load", str(PACK))
     assert query(warehouse, "select count(*) from ref.pack_loads where jurisdiction = 'TW'") == [(1,)]
     _invoke("ref", "rejudge")

@@ -29,6 +29,7 @@ from agritrace.config import settings
 from agritrace.reference.model import Limit
 from agritrace.reference.store import ReferenceData, database_rows
 from agritrace.reference.tables import DATA_DIR, TABLE, TABLES, Row, Table, read_directory
+from agritrace.triage import RECODE_PRODUCTS, REJUDGE
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,9 @@ class PackLoad:
         kept = self.updated.get("limits", 0)
         return (f"reference pack {self.pack.label} loaded as load {self.load_id}: " + "; ".join(parts)
                 + (f"; {kept} earlier limit version(s) kept in ref.limits_history" if kept else "")
-                + ". Re-judge the results already loaded with it: agritrace ref rejudge")
+                + f". Re-judge the results already loaded with it: {REJUDGE}"
+                + (f"; code the batches loaded under the product names it taught: {RECODE_PRODUCTS}"
+                   if any(self.inserted.get(t) or self.updated.get(t) for t in ("products", "product_aliases")) else ""))
 
 
 def read_pack(directory: Path) -> Pack:
