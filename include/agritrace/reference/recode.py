@@ -28,7 +28,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from agritrace.reference.rejudge import register_rewrite
+from agritrace.reference.rejudge import finish_rewrite, register_rewrite
 from agritrace.reference.store import ReferenceData
 
 FEED = "sampling_batches"
@@ -60,7 +60,6 @@ def recode_products(conn: psycopg.Connection, *, dry_run: bool = False, today: d
     ``dry_run``."""
     from agritrace.contracts import feed as get_feed
     from agritrace.feed_steps import FEED_STEPS
-    from agritrace.load import ledger
     from agritrace.load.copy import create_staging
     from agritrace.load.core import write_core
     from agritrace.load.staging import drop_staging, stage_rows
@@ -98,14 +97,8 @@ def recode_products(conn: psycopg.Connection, *, dry_run: bool = False, today: d
         drop_staging(conn, staging)
         message = (f"product recoding with the reference of {today.isoformat()}: {outcome.recoded} batches coded, "
                    f"{outcome.uncoded - outcome.recoded} still without a known product")
-        ledger.finish_file(conn, outcome.file_id, status="loaded", rows_in=outcome.recoded,
-                           rows_loaded=outcome.recoded, rows_quarantined=0, message=message)
-        ledger.record_delivery(conn, outcome.file_id, outcome.file_name, "processed", None)
-        if dry_run:
-            conn.rollback()
-            outcome.file_id = None
-        else:
-            conn.commit()
+        outcome.file_id = finish_rewrite(conn, outcome.file_id, outcome.file_name, outcome.recoded, message,
+                                         dry_run=dry_run)
         return outcome
     except BaseException:
         conn.rollback()

@@ -154,12 +154,27 @@ def register_rewrite(conn: psycopg.Connection, feed: str, what: str, profile: st
     return file_id, file_name
 
 
+def finish_rewrite(conn: psycopg.Connection, file_id: int, file_name: str, rows: int, message: str, *,
+                   dry_run: bool) -> int | None:
+    """Close the rewrite's ledger entry as loaded and commit everything, or roll it all back for a
+    dry run; returns the ``file_id`` kept (None after a dry run)."""
+    from agritrace.load import ledger
+
+    ledger.finish_file(conn, file_id, status="loaded", rows_in=rows, rows_loaded=rows, rows_quarantined=0,
+                       message=message)
+    ledger.record_delivery(conn, file_id, file_name, "processed", None)
+    if dry_run:
+        conn.rollback()
+        return None
+    conn.commit()
+    return file_id
+
+
 def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: bool = False,
             today: date | None = None) -> RejudgeOutcome:
     """Re-judge current laboratory results with the reference in ref.* now; commits unless ``dry_run``."""
     from agritrace.contracts import feed as get_feed
     from agritrace.feed_steps import FEED_STEPS
-    from agritrace.load import ledger
     from agritrace.load.copy import create_staging
     from agritrace.load.core import write_core
     from agritrace.load.staging import drop_staging, stage_rows
@@ -210,14 +225,7 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
                    + (f" (batches sampled since {since.isoformat()})" if since else "")
                    + f": {outcome.examined} laboratory results re-judged, {outcome.changed} changed "
                    f"({len(outcome.verdicts_changed)} verdicts), {len(outcome.not_judged)} could not be judged")
-        ledger.finish_file(conn, file_id, status="loaded", rows_in=outcome.examined, rows_loaded=outcome.examined,
-                           rows_quarantined=0, message=message)
-        ledger.record_delivery(conn, file_id, file_name, "processed", None)
-        if dry_run:
-            conn.rollback()
-            outcome.file_id = None
-        else:
-            conn.commit()
+        outcome.file_id = finish_rewrite(conn, file_id, file_name, outcome.examined, message, dry_run=dry_run)
         return outcome
     except BaseException:
         conn.rollback()
