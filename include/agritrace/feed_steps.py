@@ -18,7 +18,8 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from agritrace.load.core import fill_batch_regions, update_batch_verdicts
+from agritrace.contracts import Feed
+from agritrace.load.core import WriteCounts, fill_batch_regions, update_batch_verdicts, write_core
 from agritrace.quality.checks import Check
 from agritrace.quality.context import add_product_checks, add_product_codes, add_result_checks, add_weight
 from agritrace.reference import ReferenceData
@@ -44,3 +45,16 @@ FEED_STEPS: dict[str, FeedSteps] = {
     "inspection_results": FeedSteps(context_checks=(add_result_checks,), judge=judge_rows,
                                     after_write=(update_batch_verdicts,)),
 }
+
+
+def write_staged(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier,
+                 reference: ReferenceData) -> WriteCounts:
+    """Write staged rows into core with the feed's steps around it: every write from staging (a load,
+    a replay, a re-judgement, a recoding) goes through here."""
+    steps = FEED_STEPS[feed.name]
+    for step in steps.before_write:
+        step(conn, staging, reference)
+    counts = write_core(conn, feed, staging)
+    for step in steps.after_write:
+        step(conn, staging, reference)
+    return counts

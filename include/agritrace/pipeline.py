@@ -29,14 +29,14 @@ from agritrace import db
 from agritrace.config import settings
 from agritrace.contracts import LOAD_ORDER, Feed
 from agritrace.contracts import feed as get_feed
-from agritrace.feed_steps import FEED_STEPS
+from agritrace.feed_steps import write_staged
 from agritrace.ingest import FileRejected, load_profiles
 from agritrace.ingest.landing import Refusal, held_path, move_to, refusal
 from agritrace.ingest.streams import feed_streams, rows_fingerprint, whole_rows, with_last
 from agritrace.ingest.text import excerpt
 from agritrace.load import ledger, quarantine
 from agritrace.load.copy import create_staging
-from agritrace.load.core import WriteCounts, take_out_same_delivery_conflicts, write_core
+from agritrace.load.core import take_out_same_delivery_conflicts
 from agritrace.load.staging import (
     StagedKeys,
     drop_staging,
@@ -407,7 +407,7 @@ def _load_feed(conn: psycopg.Connection, feed: Feed, chunks: Iterator, *, file_i
                            f"deliver it again, or release it with `{quarantine_release(file_id)}`")
     else:
         with clock.timing("write"):
-            counts = _write(conn, feed, staging, reference)
+            counts = write_staged(conn, feed, staging, reference)
         if counts.bulk:
             # An operator whose trace lookups waited on this file's table learns why.
             outcome.message = counts.bulk.summary
@@ -445,7 +445,7 @@ def replay(feed_name: str, *, quarantine_ids: list[int] | None = None, file_id: 
             conflicts = take_out_same_delivery_conflicts(conn, feed, staging)
             if conflicts:
                 keep_conflicts_quarantined(checked, feed, conflicts)
-            _write(conn, feed, staging, reference)
+            write_staged(conn, feed, staging, reference)
             drop_staging(conn, staging)
             quarantine.mark_loaded(conn, [int(i) for i in checked.passing.index], requested_by)
         quarantine.update_reasons(conn, checked.reasons, checked.orphan_only)
@@ -467,16 +467,6 @@ def release_held_file(file_id: int, *, url: str | None = None, landing_dir: Path
     if all(o.status == "loaded" for o in outcomes):
         move_to(held, "archive", file_id)
     return outcomes
-
-
-def _write(conn: psycopg.Connection, feed: Feed, staging: sql.Identifier, reference: ReferenceData) -> WriteCounts:
-    steps = FEED_STEPS[feed.name]
-    for step in steps.before_write:
-        step(conn, staging, reference)
-    counts = write_core(conn, feed, staging)
-    for step in steps.after_write:
-        step(conn, staging, reference)
-    return counts
 
 
 class FileChanged(Exception):

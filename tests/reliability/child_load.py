@@ -35,7 +35,7 @@ def main() -> None:
             sys.stdout.flush()
             os._exit(DIED_BEFORE_UPSERT)
 
-        pipeline._write = die
+        pipeline.write_staged = die
     outcomes = pipeline.process_file(args.path, args.feed, url=args.url, chunk_rows=args.chunk_rows)
     from agritrace.bench.child import peak_rss_mb
 

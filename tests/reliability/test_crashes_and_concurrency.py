@@ -175,7 +175,7 @@ def _terminate_every_other_connection(url: str) -> int:
         ).fetchall())
 
 
-@pytest.mark.parametrize("where", ["copy_frame", "_write"], ids=["mid_copy", "at_upsert"])
+@pytest.mark.parametrize("where", ["copy_frame", "write_staged"], ids=["mid_copy", "at_upsert"])
 def test_database_connections_dropped_mid_load_retry_completes(shared: Warehouse, landing_dir: Path,
                                                                monkeypatch: pytest.MonkeyPatch, where: str):
     good = 1_500
@@ -188,7 +188,7 @@ def test_database_connections_dropped_mid_load_retry_completes(shared: Warehouse
 
     def restart_then_continue(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2 or where == "_write":  # the second chunk's COPY, or the upsert
+        if len(calls) == 2 or where == "write_staged":  # the second chunk's COPY, or the upsert
             assert _terminate_every_other_connection(shared.url) >= 2  # the claim's and the loader's
         return original(*args, **kwargs)
 

@@ -59,15 +59,13 @@ def recode_products(conn: psycopg.Connection, *, dry_run: bool = False, today: d
     """Code the current batches whose product name the reference in ref.* now knows; commits unless
     ``dry_run``."""
     from agritrace.contracts import feed as get_feed
-    from agritrace.feed_steps import FEED_STEPS
+    from agritrace.feed_steps import write_staged
     from agritrace.load.copy import create_staging
-    from agritrace.load.core import write_core
     from agritrace.load.staging import drop_staging, stage_rows
     from agritrace.pipeline import today_in_bureau
     from agritrace.quality.context import resolve_products
 
     feed = get_feed(FEED)
-    steps = FEED_STEPS[FEED]
     today = today or today_in_bureau()
     try:
         reference = ReferenceData.from_database(conn)
@@ -89,11 +87,7 @@ def recode_products(conn: psycopg.Connection, *, dry_run: bool = False, today: d
         outcome.file_id, outcome.file_name = register_rewrite(conn, FEED, "product recoding", "recode", today)
         staging = create_staging(conn, feed.core_table, STAGING)
         stage_rows(conn, staging, feed, coded, outcome.file_id)
-        for step in steps.before_write:
-            step(conn, staging, reference)
-        write_core(conn, feed, staging)
-        for step in steps.after_write:
-            step(conn, staging, reference)
+        write_staged(conn, feed, staging, reference)
         drop_staging(conn, staging)
         message = (f"product recoding with the reference of {today.isoformat()}: {outcome.recoded} batches coded, "
                    f"{outcome.uncoded - outcome.recoded} still without a known product")

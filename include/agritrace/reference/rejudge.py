@@ -174,14 +174,12 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
             today: date | None = None) -> RejudgeOutcome:
     """Re-judge current laboratory results with the reference in ref.* now; commits unless ``dry_run``."""
     from agritrace.contracts import feed as get_feed
-    from agritrace.feed_steps import FEED_STEPS
+    from agritrace.feed_steps import write_staged
     from agritrace.load.copy import create_staging
-    from agritrace.load.core import write_core
     from agritrace.load.staging import drop_staging, stage_rows
     from agritrace.pipeline import today_in_bureau
 
     feed = get_feed(FEED)
-    steps = FEED_STEPS[FEED]
     today = today or today_in_bureau()
     try:
         reference = ReferenceData.from_database(conn)
@@ -203,11 +201,7 @@ def rejudge(conn: psycopg.Connection, *, since: date | None = None, dry_run: boo
         batches_before = dict(conn.execute(sql.SQL(
             "select batch_no, batch_verdict from core.sampling_batches where batch_no in (select batch_no from {})"
         ).format(staging)).fetchall())
-        for step in steps.before_write:
-            step(conn, staging, reference)
-        counts = write_core(conn, feed, staging)
-        for step in steps.after_write:
-            step(conn, staging, reference)
+        counts = write_staged(conn, feed, staging, reference)
         outcome.changed, outcome.kept_in_history = counts.written, counts.replaced
         outcome.verdicts_changed = [tuple(r) for r in conn.execute(
             """select h.batch_no, h.analyte_code, h.verdict, c.verdict
