@@ -311,7 +311,6 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
                 outcome = _load_feed(conn, feed, streams[name](), file_id=this_file_id, reference=reference,
                                      docs_dir=docs_dir, gate_share=gate_share, url=url, profiles=profiles,
                                      clock=clock)
-                clock = StageClock()
                 outcome.file_name = path.name
                 # The hash in the ledger must be the hash of what was loaded and then archived.
                 if ledger.sha256_of(path) != sha:
@@ -340,6 +339,8 @@ def _process_claimed(lock_conn, url: str, path: Path, folder_feed: Feed, file_id
             # this feed rolled back whole, and the file is rejected like one that fails at its first row.
             outcome = _reject(lock_conn, name, path, this_file_id, exc)
         finally:
+            # The next feed's load starts its own count, whether or not this one completed.
+            clock = StageClock()
             if name != folder_feed.name:
                 ledger.release_file(lock_conn, feed=name, sha256=sha)
         outcomes.append(outcome)

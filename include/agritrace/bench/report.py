@@ -264,8 +264,7 @@ def _why(name: str, result: dict) -> str:
     if name == "ingest_peak_rss" and "ingest" in run:
         return (f"files are read, validated and copied {result['settings']['chunk_rows']:,} rows at a time; what "
                 f"grows with a file is the keys it staged, as 64-bit hashes (16 bytes a key, kept to name the row a "
-                f"repeated key repeats), "
-                f"and the scale's files hold up to {MAX_FILE_ROWS:,} rows each")
+                f"repeated key repeats), and the scale's files hold up to {MAX_FILE_ROWS:,} rows each")
     if name == "trace_p95" and "trace" in run:
         kinds = run["trace"]["per_kind"]
         counted = [k for k in kinds if k in run["trace"].get("headline_kinds", kinds)]
